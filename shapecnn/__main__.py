@@ -1,0 +1,5 @@
+import sys
+
+from shapecnn.cli import main
+
+sys.exit(main())

@@ -1,0 +1,86 @@
+"""Paths and defaults, in one place.
+
+Paths are built from this file's location so that the CLI and the page find the starter data and
+the default model whatever the working directory is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = PROJECT_ROOT / "data" / "handwriting_shape"
+DEFAULT_MODEL = PROJECT_ROOT / "models" / "shapes.keras"
+
+SPLITS = ("train", "test")
+
+# Drawings larger than this are refused before they are decoded: a PNG header can claim
+# 10,000 x 10,000 pixels and cost gigabytes once decoded (a "decompression bomb").
+MAX_IMAGE_PIXELS = 4096 * 4096
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """How any drawing becomes the model's input. Saved with every model.
+
+    crop="ink" crops to the drawn strokes plus a margin and keeps the aspect ratio, so that size and
+    place on the canvas matter less; crop="none" resizes the whole image as the tutorial did.
+    """
+
+    size: int = 24
+    channels: int = 3
+    crop: str = "ink"
+    # Margin around the ink box, as a fraction of the box's longer side.
+    margin: float = 0.12
+    # A pixel counts as ink when it is at least this dark (0 = white, 1 = black).
+    ink_threshold: float = 0.2
+    # Stretch the darkest pixel of the shrunk drawing to full black: a thin stroke that faded to
+    # grey when 280 px became 24 px looks like a thick one again.
+    normalize_contrast: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PreprocessConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A training recipe: everything that decides how a model is fitted, saved with the model."""
+
+    name: str
+    epochs: int
+    batch_size: int
+    # None: one pass over the training drawings per epoch.
+    steps_per_epoch: int | None = None
+    learning_rate: float = 1e-3
+    augment: bool = False
+    # Stop when the training loss has not improved for this many epochs (None: never).
+    early_stopping_patience: int | None = None
+    seed: int = 3
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def with_overrides(self, **overrides) -> Recipe:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+RECIPES = {
+    # The tutorial's recipe: batch 3, 50 epochs of 45 steps, no augmentation, seed 3.
+    "tutorial": Recipe(name="tutorial", epochs=50, batch_size=3, steps_per_epoch=45, seed=3),
+    # Ours: bigger batches and on-the-fly augmentation, stopped when the loss stops improving.
+    "default": Recipe(
+        name="default",
+        epochs=40,
+        batch_size=16,
+        learning_rate=2e-3,
+        augment=True,
+        early_stopping_patience=6,
+        seed=3,
+    ),
+}
