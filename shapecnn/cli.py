@@ -1,0 +1,291 @@
+"""python -m shapecnn: manage drawings, train, evaluate and predict from a terminal.
+
+Exit status: 0 on success, 1 for refused input (bad label, blank drawing, unreadable file, a
+dataset that cannot be trained on), 2 for usage errors; every failure prints one line on stderr.
+TensorFlow is imported only by the commands that need it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from shapecnn import dataset
+from shapecnn.config import DEFAULT_DATA, DEFAULT_MODEL, RECIPES, SPLITS
+from shapecnn.errors import ShapeCNNError
+
+PROG = "python -m shapecnn"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit status 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Teach a small CNN to recognise hand-drawn shapes. Drawings live in "
+        "DATA/train/<class>/*.png and DATA/test/<class>/*.png (the Keras tutorial layout).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    data_help = f"dataset folder (default: {_shown(DEFAULT_DATA)})"
+    model_help = f"model file (default: {_shown(DEFAULT_MODEL)})"
+
+    info = commands.add_parser(
+        "info",
+        help="list classes, counts per split and unreadable files",
+        description="Show a dataset's classes, the number of drawings per class and split, and "
+        "every file that training would skip (with the reason).",
+    )
+    info.add_argument("--data", type=Path, default=DEFAULT_DATA, help=data_help)
+
+    add = commands.add_parser(
+        "add",
+        help="import drawings into a class",
+        description="Import image files as drawings of one class. Every file is checked first "
+        "(an image, not blank); if any is refused nothing is imported. Files are written "
+        "atomically under new unique names.",
+    )
+    add.add_argument("--data", type=Path, required=True, help="dataset folder to add to")
+    add.add_argument("--label", required=True, help=f"class name: {dataset.LABEL_RULE}")
+    add.add_argument(
+        "--split",
+        choices=dataset.SPLIT_CHOICES,
+        default="auto",
+        help="where the drawings go; auto (default) keeps about one in four of each class in test",
+    )
+    add.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="image files")
+
+    synth = commands.add_parser(
+        "synth",
+        help="draw hand-drawn-looking shapes into a dataset",
+        description="Generate wobbly, hand-drawn-looking circles, rectangles and triangles, "
+        "about a quarter of each class in test.",
+    )
+    synth.add_argument("--data", type=Path, required=True, help="dataset folder to write to")
+    synth.add_argument("--per-class", type=_positive_int, default=20, help="drawings per class")
+    synth.add_argument("--seed", type=int, default=0, help="random seed (same seed, same drawings)")
+
+    train = commands.add_parser(
+        "train",
+        help="train the CNN on a dataset and save the model",
+        description="Train on DATA/train, report on DATA/test like the Keras tutorial, and save "
+        "the model with its class names and settings (atomically: a crash keeps the old model).",
+    )
+    train.add_argument("--data", type=Path, default=DEFAULT_DATA, help=data_help)
+    train.add_argument("--model", type=Path, default=DEFAULT_MODEL, help=model_help)
+    train.add_argument(
+        "--recipe",
+        choices=list(RECIPES),
+        default="default",
+        help="default: fast, augmented; tutorial: batch 3, 50 epochs of 45 steps, as the tutorial",
+    )
+    train.add_argument("--epochs", type=_positive_int, help="at most this many epochs")
+    train.add_argument("--batch-size", type=_positive_int, help="drawings per training step")
+    train.add_argument("--seed", type=int, help="random seed (same seed, same model)")
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="accuracy, per-class accuracy and confusion matrix on labelled drawings",
+        description="Score a model on DATA's test split, or on DATA itself when it holds class "
+        "folders directly (DATA/<class>/*.png).",
+    )
+    evaluate.add_argument("--model", type=Path, default=DEFAULT_MODEL, help=model_help)
+    evaluate.add_argument("--data", type=Path, default=DEFAULT_DATA, help=data_help)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+
+    predict = commands.add_parser(
+        "predict",
+        help="top class and probabilities for image files",
+        description="Predict the class of each image file.",
+    )
+    predict.add_argument("--model", type=Path, default=DEFAULT_MODEL, help=model_help)
+    predict.add_argument("--json", action="store_true", help="one JSON object per line per image")
+    predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="image files")
+    return parser
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _print_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    warnings.showwarning = _print_warning
+    try:
+        return COMMANDS[args.command](args)
+    except ShapeCNNError as error:
+        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def cmd_info(args) -> int:
+    root = dataset.require_dataset(args.data)
+    counts = dataset.count_images(root)
+    print(f"dataset: {root}")
+    print(f"{len(counts)} classes")
+    width = max([len(name) for name in counts] + [5])
+    print(f"  {'class':<{width}}  {'train':>6}  {'test':>6}")
+    for name, split_counts in counts.items():
+        print(f"  {name:<{width}}  {split_counts['train']:>6}  {split_counts['test']:>6}")
+    totals = {split: sum(c[split] for c in counts.values()) for split in SPLITS}
+    print(f"  {'total':<{width}}  {totals['train']:>6}  {totals['test']:>6}")
+    problems = dataset.find_problems(root)
+    if problems:
+        print(f"{len(problems)} unreadable files (training skips them):")
+        for path, reason in problems:
+            print(f"  {path}: {reason}")
+    else:
+        print("no unreadable files")
+    return 0
+
+
+def cmd_add(args) -> int:
+    saved = dataset.import_images(args.data, args.label, args.images, args.split)
+    for source, target in zip(args.images, saved, strict=True):
+        print(f"{source} -> {target}")
+    label = dataset.validate_label(args.label)
+    counts = dataset.count_images(args.data)[label]
+    print(f"{label}: {counts['train']} train, {counts['test']} test")
+    return 0
+
+
+def cmd_synth(args) -> int:
+    from shapecnn.synth import synth_dataset
+
+    counts = synth_dataset(args.data, per_class=args.per_class, seed=args.seed)
+    for name, split_counts in counts.items():
+        print(f"{name}: {split_counts['train']} train, {split_counts['test']} test")
+    print(f"wrote {sum(sum(c.values()) for c in counts.values())} drawings to {args.data}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    import numpy as np
+
+    from shapecnn.training import load_training_data, resolve_recipe, train
+
+    recipe = resolve_recipe(
+        args.recipe, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed
+    )
+    data = load_training_data(args.data)
+    n_classes = len(data.class_names)
+    print(f"Found {len(data.train)} images belonging to {n_classes} classes.")
+    print(f"Found {len(data.test)} images belonging to {n_classes} classes.")
+
+    def report(epoch: int, logs: dict) -> None:
+        metrics = " - ".join(f"{key}: {value:.4f}" for key, value in logs.items())
+        print(f"Epoch {epoch}/{recipe.epochs} - {metrics}", flush=True)
+
+    result = train(args.data, recipe, model_path=args.model, data=data, on_epoch_end=report)
+    print(f"trained {result.metadata['epochs_run']} epochs in {result.seconds:.1f} s")
+    print("-- Evaluate --")
+    if result.evaluation is None:
+        for note in result.notes:
+            print(note)
+    else:
+        print(f"accuracy: {result.evaluation.accuracy:.2%}")
+        print("-- Predict --")
+        print({name: index for index, name in enumerate(data.class_names)})
+        with np.printoptions(formatter={"float": "{:0.3f}".format}, threshold=sys.maxsize):
+            print(result.test_probabilities)
+    print(f"saved model to {result.model_path}")
+    return 0
+
+
+def _load_classifier(path: Path):
+    from shapecnn.inference import Classifier
+    from shapecnn.model import read_metadata
+
+    read_metadata(path)  # a clear error for a missing or foreign file, before TensorFlow loads
+    return Classifier.load(path)
+
+
+def cmd_evaluate(args) -> int:
+    from shapecnn.evaluation import evaluate_predictions, format_evaluation
+
+    classifier = _load_classifier(args.model)
+    folder = Path(args.data)
+    split = "test" if (folder / "test").is_dir() else None
+    if split is None and not dataset.list_class_folders(folder):
+        raise ShapeCNNError(
+            f"{folder} holds no class folders: give a dataset root (with test/) or a folder "
+            "of class folders (<class>/*.png)"
+        )
+    present = dataset.list_class_folders(folder / split if split else folder)
+    unknown = [name for name in present if name not in classifier.classes]
+    if unknown:
+        warnings.warn(
+            "not evaluated, the model does not know these classes: " + ", ".join(unknown),
+            stacklevel=1,
+        )
+    samples = dataset.load_samples(folder, split, classifier.classes, classifier.preprocess_config)
+    if not len(samples):
+        raise ShapeCNNError(f"no drawings of the model's classes in {folder / (split or '')}")
+    probabilities = classifier.predict_preprocessed(samples.x)
+    evaluation = evaluate_predictions(samples.y, probabilities, classifier.classes)
+    if args.json:
+        print(json.dumps(evaluation.to_dict(), ensure_ascii=False))
+    else:
+        print(format_evaluation(evaluation))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    classifier = _load_classifier(args.model)
+    refused = 0
+    for path in args.images:
+        try:
+            probabilities = classifier.predict(path)
+        except ShapeCNNError as error:
+            refused += 1
+            message = str(error) if str(path) in str(error) else f"{path}: {error}"
+            print(f"{PROG} predict: error: {message}", file=sys.stderr)
+            continue
+        label = max(probabilities, key=probabilities.get)
+        if args.json:
+            line = {"file": str(path), "label": label, "probabilities": probabilities}
+            print(json.dumps(line, ensure_ascii=False), flush=True)
+        else:
+            shown = "  ".join(f"{name} {p:.3f}" for name, p in probabilities.items())
+            print(f"{path}: {label} ({probabilities[label]:.1%})  [{shown}]", flush=True)
+    return 1 if refused else 0
+
+
+COMMANDS = {
+    "info": cmd_info,
+    "add": cmd_add,
+    "synth": cmd_synth,
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "predict": cmd_predict,
+}

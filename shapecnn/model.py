@@ -1,0 +1,98 @@
+"""The tutorial CNN, and saving/loading a model together with its metadata.
+
+A model file is Keras' `.keras` archive (a zip) with one more entry, `shapecnn.json`: class names
+in the model's order, input size, preprocessing settings, recipe, counts and test metrics. One
+file means one atomic rename covers both, so a crash while saving leaves the previous model whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+import zipfile
+from pathlib import Path
+
+from shapecnn._tensorflow import keras
+from shapecnn.errors import ModelFileError
+
+METADATA_ENTRY = "shapecnn.json"
+ARCHITECTURES = ("tutorial",)
+
+
+def build_model(
+    n_classes: int,
+    input_shape: tuple[int, int, int] = (24, 24, 3),
+    learning_rate: float = 1e-3,
+    architecture: str = "tutorial",
+):
+    """The tutorial's CNN, compiled: two convolutions, max-pooling, one hidden dense layer."""
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}")
+    if n_classes < 2:
+        raise ValueError(f"a classifier needs at least 2 classes, got {n_classes}")
+    model = keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            keras.layers.Conv2D(64, (3, 3), activation="relu"),
+            keras.layers.MaxPooling2D(pool_size=(2, 2)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(n_classes, activation="softmax"),
+        ],
+        name=f"shapecnn_{architecture}",
+    )
+    model.compile(
+        loss="categorical_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def save_model(model, path: str | os.PathLike, metadata: dict) -> Path:
+    """Write model + metadata to `path` atomically (temporary file in the same folder, rename)."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ModelFileError(f"model path must end in .keras, got {str(path)!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Keras insists on the .keras suffix; the leading dot keeps the file out of listings.
+    temp = path.with_name(f".{path.stem}.tmp-{uuid.uuid4().hex[:8]}.keras")
+    try:
+        model.save(temp)
+        with zipfile.ZipFile(temp, "a") as archive:
+            archive.writestr(METADATA_ENTRY, json.dumps(metadata, indent=2, ensure_ascii=False))
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return path
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """The shapecnn metadata of a model file, without loading TensorFlow."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"no model at {path}: train one first (python -m shapecnn train)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return json.loads(archive.read(METADATA_ENTRY))
+    except KeyError:
+        raise ModelFileError(
+            f"{path} is a Keras model without shapecnn metadata (class names): "
+            "train it with shapecnn"
+        ) from None
+    except (zipfile.BadZipFile, json.JSONDecodeError, OSError) as error:
+        raise ModelFileError(f"{path} is not a shapecnn model file ({error})") from None
+
+
+def load_model(path: str | os.PathLike):
+    """(keras model, metadata) from a file written by save_model."""
+    metadata = read_metadata(path)
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except Exception as error:  # noqa: BLE001 - Keras raises many kinds for a bad archive
+        raise ModelFileError(f"{path} could not be loaded as a Keras model ({error})") from None
+    return model, metadata
