@@ -203,7 +203,8 @@ def cmd_train(args) -> int:
     print(f"Found {len(data.test)} images belonging to {n_classes} classes.")
 
     def report(epoch: int, logs: dict) -> None:
-        metrics = " - ".join(f"{key}: {value:.4f}" for key, value in logs.items())
+        order = ("loss", "accuracy", "test_loss", "test_accuracy")
+        metrics = " - ".join(f"{key}: {logs[key]:.4f}" for key in order if key in logs)
         print(f"Epoch {epoch}/{recipe.epochs} - {metrics}", flush=True)
 
     result = train(args.data, recipe, model_path=args.model, data=data, on_epoch_end=report)

@@ -71,8 +71,6 @@ class Recipe:
 
 
 RECIPES = {
-    # The tutorial's recipe: batch 3, 50 epochs of 45 steps, no augmentation, seed 3.
-    "tutorial": Recipe(name="tutorial", epochs=50, batch_size=3, steps_per_epoch=45, seed=3),
     # Ours: bigger batches and on-the-fly augmentation, stopped when the loss stops improving.
     "default": Recipe(
         name="default",
@@ -83,4 +81,6 @@ RECIPES = {
         early_stopping_patience=6,
         seed=3,
     ),
+    # The tutorial's recipe: batch 3, 50 epochs of 45 steps, no augmentation, seed 3.
+    "tutorial": Recipe(name="tutorial", epochs=50, batch_size=3, steps_per_epoch=45, seed=3),
 }

@@ -41,6 +41,8 @@ TEMP_PREFIX = ".tmp-"
 # Temporary files older than this are leftovers of a crashed save, not a save in progress.
 STALE_TEMP_SECONDS = 600
 SPLIT_CHOICES = (*SPLITS, "auto")
+# The formats keras.utils.image_dataset_from_directory reads.
+IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 
 
 # --- labels -------------------------------------------------------------------------------------
@@ -124,9 +126,15 @@ def _files_in(folder: Path) -> list[Path]:
     return sorted(Path(entry.path) for entry in _visible_entries(folder) if entry.is_file())
 
 
-def list_images(root: str | os.PathLike, split: str, label: str) -> list[Path]:
-    """The files in one class folder of one split, sorted by name (oldest first for our names)."""
+def list_files(root: str | os.PathLike, split: str, label: str) -> list[Path]:
+    """Every visible file in one class folder of one split, drawings or not, sorted by name."""
     return _files_in(Path(root) / split / label)
+
+
+def list_images(root: str | os.PathLike, split: str, label: str) -> list[Path]:
+    """The image files of one class folder of one split, sorted by name (for our names: oldest
+    first). Judged by the name alone, as Keras does; loading names the ones that do not decode."""
+    return [p for p in list_files(root, split, label) if p.suffix.lower() in IMAGE_SUFFIXES]
 
 
 def count_images(root: str | os.PathLike) -> dict[str, dict[str, int]]:
@@ -354,7 +362,7 @@ def find_problems(root: str | os.PathLike) -> list[tuple[Path, str]]:
     problems = []
     for split in SPLITS:
         for label in list_classes(root):
-            for path in list_images(root, split, label):
+            for path in list_files(root, split, label):
                 try:
                     ink_box(to_ink(path), DEFAULT_CONFIG.ink_threshold)
                 except ShapeCNNError as error:

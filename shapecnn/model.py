@@ -13,7 +13,6 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from shapecnn._tensorflow import keras
 from shapecnn.errors import ModelFileError
 
 METADATA_ENTRY = "shapecnn.json"
@@ -27,6 +26,8 @@ def build_model(
     architecture: str = "tutorial",
 ):
     """The tutorial's CNN, compiled: two convolutions, max-pooling, one hidden dense layer."""
+    from shapecnn._tensorflow import keras  # here, so read_metadata never loads TensorFlow
+
     if architecture not in ARCHITECTURES:
         raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}")
     if n_classes < 2:
@@ -90,6 +91,8 @@ def read_metadata(path: str | os.PathLike) -> dict:
 
 def load_model(path: str | os.PathLike):
     """(keras model, metadata) from a file written by save_model."""
+    from shapecnn._tensorflow import keras
+
     metadata = read_metadata(path)
     try:
         model = keras.models.load_model(path, compile=False)

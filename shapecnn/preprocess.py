@@ -10,6 +10,7 @@ the canvas or stroke width.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,13 @@ def open_image(path: str | os.PathLike) -> Image.Image:
     """
     path = Path(path)
     try:
-        with Image.open(path) as image:
+        if path.is_file() and path.stat().st_size == 0:
+            raise InvalidImageError(f"{path}: empty file (0 bytes), not an image")
+        with warnings.catch_warnings():
+            # PIL warns about huge images itself; we refuse them below with a clearer message.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+        with image:
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise InvalidImageError(

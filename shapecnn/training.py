@@ -135,10 +135,12 @@ def make_dataset(samples: Samples, n_classes: int, recipe: Recipe, *, training: 
     data = data.batch(recipe.batch_size)
     if training and recipe.augment:
         augmentation = build_augmentation(recipe.seed)
-        data = data.map(
-            lambda x, y: (augmentation(x, training=True), y),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
+        data = data.map(lambda x, y: (augmentation(x, training=True), y))
+        # tf.data would rewrite this map into a parallel one whose op this TensorFlow build
+        # logs a C++ error about on every run; the batches are tiny, parallelism buys nothing.
+        options = tf.data.Options()
+        options.experimental_optimization.map_parallelization = False
+        data = data.with_options(options)
     return data.prefetch(tf.data.AUTOTUNE)
 
 

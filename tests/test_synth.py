@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
 
 import numpy as np
 import pytest
@@ -37,15 +36,6 @@ def ink_span(ink: np.ndarray) -> float:
 def strokes_span(strokes: list[np.ndarray], canvas_size: int) -> float:
     points = np.vstack(strokes)
     return float(np.max(points.max(axis=0) - points.min(axis=0))) / canvas_size
-
-
-def save_image_or_skip():
-    # TODO(revisit): skip only while shapecnn/dataset.py is being written; once it exists this
-    # never skips.
-    try:
-        return importlib.import_module("shapecnn.dataset").save_image
-    except (ImportError, AttributeError):
-        pytest.skip("shapecnn.dataset.save_image is not there yet")
 
 
 # --- the public constants -----------------------------------------------------------------------
@@ -290,7 +280,6 @@ def read_dataset(root) -> dict[tuple[str, str], list[str]]:
 
 
 def test_synth_dataset_writes_15_train_and_5_test_pngs_per_class(tmp_path):
-    save_image_or_skip()
     # A small canvas keeps this quick; the split does not depend on it.
     counts = synth_dataset(tmp_path, per_class=20, seed=0, canvas_size=64)
     expected = {name: {"train": 15, "test": 5} for name in SHAPES}
@@ -302,7 +291,6 @@ def test_synth_dataset_writes_15_train_and_5_test_pngs_per_class(tmp_path):
 
 
 def test_synth_dataset_gives_the_same_pixels_for_the_same_seed(tmp_path):
-    save_image_or_skip()
     synth_dataset(tmp_path / "a", per_class=4, seed=9, classes=("triangle",))
     synth_dataset(tmp_path / "b", per_class=4, seed=9, classes=("triangle",))
     synth_dataset(tmp_path / "c", per_class=4, seed=10, classes=("triangle",))
@@ -316,7 +304,6 @@ def test_synth_dataset_gives_the_same_pixels_for_the_same_seed(tmp_path):
 
 
 def test_synth_dataset_draws_only_with_the_hands_asked_for(tmp_path):
-    save_image_or_skip()
     synth_dataset(tmp_path, per_class=4, classes=("circle",), hands=["tiny"], test_fraction=0)
     for path in tmp_path.glob("train/circle/*.png"):
         with Image.open(path) as image:

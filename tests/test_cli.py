@@ -1,0 +1,168 @@
+"""The command line, run in-process through main() (plus one real subprocess run)."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from shapecnn import dataset
+from shapecnn.cli import main
+
+from conftest import draw_outline
+
+
+def run(capsys, *args):
+    code = main([str(arg) for arg in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_info_lists_classes_counts_and_unreadable_files(capsys, dataset_root):
+    (dataset_root / "test" / "circle" / "oops.txt").write_text("x")
+    code, out, _ = run(capsys, "info", "--data", dataset_root)
+    assert code == 0
+    assert "3 classes" in out
+    assert re.search(r"^  circle +6 +2$", out, re.MULTILINE)
+    assert "1 unreadable files" in out and "oops.txt" in out
+
+
+def test_add_imports_drawings_and_reports_counts(capsys, tmp_path):
+    images = []
+    for index in range(4):
+        images.append(tmp_path / f"d{index}.png")
+        draw_outline("circle").save(images[-1])
+    code, out, _ = run(capsys, "add", "--data", tmp_path / "data", "--label", "원", *images)
+    assert code == 0
+    assert "원: 3 train, 1 test" in out
+    assert dataset.count_images(tmp_path / "data") == {"원": {"train": 3, "test": 1}}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--label", "../evil"], "label must be 1 to 40 characters"),
+        (["--label", "a/b"], "'/' is not allowed"),
+        (["--label", "ok", "--split", "test", "blank.png"], "blank"),
+        (["--label", "ok", "missing.png"], "no such file"),
+    ],
+)
+def test_add_refuses_bad_input_with_one_line_and_writes_nothing(capsys, tmp_path, args, message):
+    good = tmp_path / "good.png"
+    draw_outline("circle").save(good)
+    Image.new("RGB", (40, 40), "white").save(tmp_path / "blank.png")
+    args = [tmp_path / a if a.endswith(".png") else a for a in args]
+    code, _, err = run(capsys, "add", "--data", tmp_path / "data", *args, good)
+    assert code == 1
+    assert message in one_line(err)
+    assert not (tmp_path / "data").exists()
+
+
+def test_usage_errors_exit_2_with_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--epochs", "zero"])
+    assert exit_info.value.code == 2
+    assert "--epochs: must be a whole number, got 'zero'" in one_line(capsys.readouterr().err)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["add", "--data", "x"])
+    assert exit_info.value.code == 2
+    assert "required" in one_line(capsys.readouterr().err)
+
+
+def test_synth_writes_a_dataset(capsys, tmp_path):
+    code, out, _ = run(capsys, "synth", "--data", tmp_path, "--per-class", 4, "--seed", 2)
+    assert code == 0
+    assert "wrote 12 drawings" in out
+    assert dataset.count_images(tmp_path)["triangle"] == {"train": 3, "test": 1}
+
+
+def test_train_prints_the_tutorial_style_report(capsys, dataset_root, tmp_path):
+    model = tmp_path / "out" / "m.keras"
+    code, out, _ = run(capsys, "train", "--data", dataset_root, "--model", model, "--epochs", 2)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[:2] == [
+        "Found 18 images belonging to 3 classes.",
+        "Found 6 images belonging to 3 classes.",
+    ]
+    assert lines[2].startswith("Epoch 1/2 - loss: ")
+    assert "test_accuracy: " in lines[2]
+    assert "-- Evaluate --" in lines and "-- Predict --" in lines
+    assert any(line.startswith("accuracy: ") and line.endswith("%") for line in lines)
+    assert "{'circle': 0, 'rectangle': 1, 'triangle': 2}" in lines
+    assert model.is_file()
+
+
+def test_train_refuses_a_one_class_dataset(capsys, tmp_path):
+    dataset.save_drawing(tmp_path, "circle", draw_outline("circle"))
+    code, _, err = run(capsys, "train", "--data", tmp_path, "--model", tmp_path / "m.keras")
+    assert code == 1
+    assert "at least 2 classes" in one_line(err)
+
+
+def test_evaluate_on_a_dataset_and_on_a_folder_of_classes(capsys, trained_model, dataset_root):
+    code, out, _ = run(capsys, "evaluate", "--model", trained_model, "--data", dataset_root)
+    assert code == 0
+    assert out.startswith("accuracy: ") and "confusion" in out
+    code, out, _ = run(
+        capsys, "evaluate", "--model", trained_model, "--data", dataset_root / "train", "--json"
+    )
+    assert code == 0
+    report = json.loads(out)
+    assert set(report) == {"accuracy", "count", "classes", "per_class", "confusion"}
+    assert report["count"] == 18
+    assert report["classes"] == ["circle", "rectangle", "triangle"]
+
+
+def test_predict_json_and_refused_files(capsys, trained_model, tmp_path):
+    good = tmp_path / "circle.png"
+    draw_outline("circle", box=(40, 40, 240, 240)).save(good)
+    bad = tmp_path / "bad.png"
+    bad.write_text("nope")
+    code, out, err = run(capsys, "predict", "--model", trained_model, "--json", good, bad)
+    assert code == 1
+    assert "bad.png" in one_line(err)
+    record = json.loads(out)
+    assert record["file"] == str(good)
+    assert record["label"] == max(record["probabilities"], key=record["probabilities"].get)
+    assert list(record["probabilities"]) == ["circle", "rectangle", "triangle"]
+
+
+def test_missing_model_is_one_clear_line(capsys, tmp_path):
+    code, _, err = run(capsys, "predict", "--model", tmp_path / "none.keras", tmp_path / "x.png")
+    assert code == 1
+    assert "no model at" in one_line(err)
+
+
+def test_real_process_predicts_with_only_our_line_on_stderr(trained_model, tmp_path):
+    drawing = tmp_path / "c.png"
+    draw_outline("rectangle").save(drawing)
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shapecnn",
+            "predict",
+            "--model",
+            trained_model,
+            "--json",
+            drawing,
+            tmp_path / "missing.png",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert process.returncode == 1
+    assert json.loads(process.stdout)["file"] == str(drawing)
+    assert process.stderr.strip().splitlines() == [
+        f"python -m shapecnn predict: error: {tmp_path / 'missing.png'}: no such file"
+    ]

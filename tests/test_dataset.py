@@ -1,0 +1,182 @@
+import multiprocessing
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from shapecnn import dataset
+from shapecnn.errors import BlankDrawingError, InvalidImageError, InvalidLabelError, ShapeCNNError
+
+from conftest import SHAPES, canvas_rgba, draw_outline
+
+
+def test_classes_are_sorted_folder_names_as_keras_reads_them(dataset_root):
+    import keras
+
+    (dataset_root / "train" / "Zebra").mkdir()
+    draw_outline("circle").save(dataset_root / "train" / "Zebra" / "z.png")
+    keras_data = keras.utils.image_dataset_from_directory(
+        dataset_root / "train", image_size=(24, 24), batch_size=4, verbose=False
+    )
+    assert dataset.list_classes(dataset_root) == keras_data.class_names
+    assert dataset.list_classes(dataset_root) == ["Zebra", "circle", "rectangle", "triangle"]
+
+
+def test_counts_per_class_and_split(dataset_root):
+    counts = dataset.count_images(dataset_root)
+    assert counts == {name: {"train": 6, "test": 2} for name in SHAPES}
+
+
+def test_saved_drawing_lands_in_its_class_folder_as_a_png(tmp_path):
+    path = dataset.save_drawing(tmp_path, "circle", canvas_rgba(draw_outline("circle")), "train")
+    assert path.parent == tmp_path / "train" / "circle"
+    assert path.suffix == ".png"
+    with Image.open(path) as image:
+        assert image.size == (280, 280)
+        assert image.mode == "L"
+        assert np.asarray(image).min() == 0  # the ink is there
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [path.name]
+
+
+def test_auto_split_keeps_one_in_four_in_test_like_the_tutorial(tmp_path):
+    for _ in range(20):
+        dataset.save_drawing(tmp_path, "triangle", draw_outline("triangle"))
+    assert dataset.count_images(tmp_path) == {"triangle": {"train": 15, "test": 5}}
+
+
+def test_blank_drawing_is_refused_and_nothing_is_written(tmp_path):
+    with pytest.raises(BlankDrawingError, match="blank"):
+        dataset.save_drawing(tmp_path, "circle", np.full((280, 280, 4), 255, np.uint8))
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "label", ["circle", "big circle", "a-b_c", "원", "삼각형", "नमस्ते", "x2", "7", "A" * 40]
+)
+def test_allowed_labels(label):
+    assert dataset.validate_label(label) == label
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "",
+        ".",
+        "..",
+        "a/b",
+        "a\\b",
+        "../x",
+        "a\x00b",
+        "tab\tx",
+        "A" * 41,
+        " a",
+        "a ",
+        "a  b",
+        "-a",
+        "a.b",
+        "a\nb",
+        "C:x",
+    ],
+)
+def test_refused_labels_say_what_is_allowed_and_echo_the_input(tmp_path, label):
+    with pytest.raises(InvalidLabelError) as error:
+        dataset.save_drawing(tmp_path, label, draw_outline("circle"))
+    message = str(error.value)
+    assert "1 to 40 characters" in message
+    assert repr(label) in message
+    assert not any(tmp_path.iterdir())
+
+
+def test_label_differing_only_by_case_from_a_class_is_refused(dataset_root):
+    with pytest.raises(InvalidLabelError, match=r"'Circle' differs only by case.*'circle'"):
+        dataset.save_drawing(dataset_root, "Circle", draw_outline("circle"))
+    assert not (dataset_root / "train" / "Circle").exists()
+
+
+def test_import_is_all_or_nothing_and_names_each_refused_file(tmp_path):
+    good = tmp_path / "good.png"
+    draw_outline("circle").save(good)
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (50, 50), "white").save(blank)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    root = tmp_path / "data"
+    with pytest.raises(InvalidImageError) as error:
+        dataset.import_images(root, "circle", [good, blank, text])
+    assert "blank.png" in str(error.value) and "notes.txt" in str(error.value)
+    assert "nothing imported" in str(error.value)
+    assert not root.exists()
+    saved = dataset.import_images(root, "circle", [good, good, good, good])
+    assert [p.parent.parent.name for p in saved] == ["train", "train", "train", "test"]
+
+
+def _save_many(root, count):
+    for _ in range(count):
+        dataset.save_drawing(root, "circle", draw_outline("circle"), "train")
+
+
+def test_concurrent_saves_into_one_class_keep_every_drawing(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_save_many, args=(tmp_path, 10)) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    files = dataset.list_images(tmp_path, "train", "circle")
+    assert len(files) == len({f.name for f in files}) == 80
+    for path in files:
+        with Image.open(path) as image:
+            image.load()
+    assert not list(tmp_path.rglob(".tmp-*"))
+
+
+def test_unreadable_files_are_skipped_and_named(dataset_root):
+    folder = dataset_root / "train" / "circle"
+    (folder / "notes.txt").write_text("not an image")
+    (folder / "empty.png").write_bytes(b"")
+    with pytest.warns(UserWarning) as warned:
+        samples = dataset.load_samples(dataset_root, "train")
+    named = sorted(Path(str(w.message).split(": ")[0]).name for w in warned)
+    assert named == ["empty.png", "notes.txt"]
+    assert len(samples) == 18
+    assert {path.name for path, _ in samples.skipped} == {"notes.txt", "empty.png"}
+    assert {path.name for path, _ in dataset.find_problems(dataset_root)} == {
+        "notes.txt",
+        "empty.png",
+    }
+
+
+def test_samples_follow_the_given_class_order(dataset_root):
+    samples = dataset.load_samples(dataset_root, "test", ["triangle", "circle"])
+    assert samples.x.shape == (4, 24, 24, 3)
+    assert samples.y.tolist() == [0, 0, 1, 1]
+    assert all(p.parent.name == "triangle" for p in samples.paths[:2])
+
+
+def test_leftover_temporary_files_are_ignored_and_cleaned(dataset_root):
+    folder = dataset_root / "train" / "circle"
+    leftover = folder / ".tmp-crashed.png"
+    leftover.write_bytes(b"\x89PNG half")
+    assert leftover not in dataset.list_images(dataset_root, "train", "circle")
+    assert dataset.count_images(dataset_root)["circle"]["train"] == 6
+    assert dataset.clean_temp_files(dataset_root) == 0  # might be a save in progress
+    old = time.time() - 3600
+    os.utime(leftover, (old, old))
+    assert dataset.clean_temp_files(dataset_root) == 1
+    assert not leftover.exists()
+
+
+def test_move_and_delete_a_drawing(dataset_root):
+    path = dataset.list_images(dataset_root, "train", "circle")[0]
+    moved = dataset.move_image(dataset_root, path, "test", "triangle")
+    assert not path.exists() and moved.parent == dataset_root / "test" / "triangle"
+    dataset.delete_image(dataset_root, moved)
+    assert not moved.exists()
+    counts = dataset.count_images(dataset_root)
+    assert counts["circle"]["train"] == 5 and counts["triangle"]["test"] == 2
+    with pytest.raises(ShapeCNNError, match="not a drawing of the dataset"):
+        dataset.delete_image(dataset_root, dataset_root.parent / "elsewhere.png")

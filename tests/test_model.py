@@ -1,0 +1,70 @@
+import zipfile
+
+import numpy as np
+import pytest
+
+from shapecnn.errors import ModelFileError
+from shapecnn.model import build_model, load_model, read_metadata, save_model
+
+
+def test_default_architecture_is_the_tutorial_cnn():
+    model = build_model(3)
+    summary = [(type(layer).__name__, layer.output.shape) for layer in model.layers]
+    assert summary == [
+        ("Conv2D", (None, 22, 22, 32)),
+        ("Conv2D", (None, 20, 20, 64)),
+        ("MaxPooling2D", (None, 10, 10, 64)),
+        ("Flatten", (None, 6400)),
+        ("Dense", (None, 128)),
+        ("Dense", (None, 3)),
+    ]
+    assert model.layers[-1].activation.__name__ == "softmax"
+    assert model.loss == "categorical_crossentropy"
+
+
+def test_a_classifier_needs_two_classes():
+    with pytest.raises(ValueError, match="at least 2 classes, got 1"):
+        build_model(1)
+
+
+def test_model_and_metadata_round_trip_in_one_file(tmp_path):
+    model = build_model(2)
+    metadata = {"class_names": ["원", "square"], "input_shape": [24, 24, 3]}
+    path = save_model(model, tmp_path / "m.keras", metadata)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.keras"]
+    loaded, loaded_metadata = load_model(path)
+    assert loaded_metadata == metadata
+    x = np.random.default_rng(0).random((2, 24, 24, 3), dtype=np.float32)
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-6)
+
+
+def test_failed_save_keeps_the_previous_model_whole(tmp_path):
+    path = tmp_path / "m.keras"
+    save_model(build_model(2), path, {"class_names": ["a", "b"]})
+    before = path.read_bytes()
+    with pytest.raises(TypeError):
+        # The metadata cannot be written: the save fails after Keras wrote its part.
+        save_model(build_model(3), path, {"class_names": object()})
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.keras"]
+    assert load_model(path)[1] == {"class_names": ["a", "b"]}
+
+
+def test_foreign_and_missing_files_give_clear_errors(tmp_path):
+    with pytest.raises(ModelFileError, match=r"no model at .*train one first"):
+        read_metadata(tmp_path / "missing.keras")
+    junk = tmp_path / "junk.keras"
+    junk.write_text("hello")
+    with pytest.raises(ModelFileError, match="not a shapecnn model file"):
+        read_metadata(junk)
+    plain = tmp_path / "plain.keras"
+    build_model(2).save(plain)
+    with pytest.raises(ModelFileError, match="without shapecnn metadata"):
+        read_metadata(plain)
+    with zipfile.ZipFile(plain) as archive:
+        assert "config.json" in archive.namelist()
+
+
+def test_model_path_must_be_a_keras_file(tmp_path):
+    with pytest.raises(ModelFileError, match=r"must end in \.keras"):
+        save_model(build_model(2), tmp_path / "m.h5", {})
