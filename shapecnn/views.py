@@ -1,0 +1,231 @@
+"""Plain values and pictures for a user interface: the page shows them, this module makes them.
+
+Everything here is numpy and PIL work that a page should not do itself: one prediction with the
+model's view of the drawing, thumbnails (decoded only for the drawings on screen), pages of a
+class folder, tables of counts and confusion, and what the model file says about itself. Nothing
+here imports TensorFlow or a UI toolkit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from shapecnn import dataset
+from shapecnn.config import MAX_IMAGE_PIXELS, SPLITS
+from shapecnn.errors import ShapeCNNError
+from shapecnn.model import read_metadata
+from shapecnn.preprocess import has_ink
+
+# --- live prediction ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the model says about one drawing, and what it saw."""
+
+    label: str
+    confidence: float
+    # {class: probability} in the model's class order.
+    probabilities: dict[str, float]
+    # The model's input (size x size x channels, white 1.0, ink 0.0).
+    model_input: np.ndarray
+
+
+def is_blank(drawing) -> bool:
+    """True for no drawing at all (None) or one without ink that preprocessing would see."""
+    return drawing is None or not has_ink(drawing)
+
+
+def predict_drawing(classifier, drawing) -> Prediction | None:
+    """Classify one drawing (canvas array, PIL image, file); None when it is blank.
+
+    Preprocesses once and calls the classifier's compiled function, never `model.predict`.
+    """
+    if is_blank(drawing):
+        return None
+    model_input = classifier.preprocess(drawing)
+    probabilities = classifier.predict_preprocessed(model_input[None])[0]
+    by_class = {name: float(p) for name, p in zip(classifier.classes, probabilities, strict=True)}
+    label = max(by_class, key=by_class.get)
+    return Prediction(label, by_class[label], by_class, model_input)
+
+
+def model_input_image(model_input: np.ndarray, size: int = 120) -> Image.Image:
+    """The model's input enlarged with hard pixel edges, so each of its 24x24 pixels shows."""
+    gray = np.asarray(model_input, dtype=np.float32)
+    if gray.ndim == 3:
+        gray = gray.mean(axis=2)
+    pixels = np.round(np.clip(gray, 0.0, 1.0) * 255).astype(np.uint8)
+    return Image.fromarray(pixels, mode="L").resize((size, size), Image.Resampling.NEAREST)
+
+
+def probability_rows(probabilities: dict[str, float]) -> list[dict]:
+    """[{class, probability, top}] in the model's class order, for a bar chart."""
+    top = max(probabilities, key=probabilities.get) if probabilities else None
+    return [
+        {"class": name, "probability": round(p, 4), "top": name == top}
+        for name, p in probabilities.items()
+    ]
+
+
+# --- the dataset on screen ----------------------------------------------------------------------
+
+
+def count_rows(counts: dict[str, dict[str, int]]) -> list[dict]:
+    """One row per class (train, test, total) and a total row, for a table."""
+    rows = [
+        {"class": name, "train": c["train"], "test": c["test"], "total": c["train"] + c["test"]}
+        for name, c in counts.items()
+    ]
+    totals = {split: sum(c[split] for c in counts.values()) for split in SPLITS}
+    rows.append({"class": "total", **totals, "total": sum(totals.values())})
+    return rows
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a class folder: the files on it, newest first."""
+
+    paths: list[Path]
+    number: int  # from 1
+    pages: int
+    total: int
+
+
+def page_of_images(
+    root: str | os.PathLike, split: str, label: str, number: int = 1, per_page: int = 24
+) -> Page:
+    """The drawings on page `number` of root/split/label, newest first; only names are read."""
+    paths = dataset.list_images(root, split, label)
+    pages = max(1, math.ceil(len(paths) / per_page))
+    number = min(max(1, int(number)), pages)
+    newest_first = paths[::-1]
+    start = (number - 1) * per_page
+    return Page(newest_first[start : start + per_page], number, pages, len(paths))
+
+
+def thumbnail(path: str | os.PathLike, size: int = 84) -> Image.Image | None:
+    """A small grayscale copy of a drawing on white, or None if the file is gone or unreadable."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _thumbnail(str(path), stat.st_mtime_ns, stat.st_size, size)
+
+
+# Keyed on mtime and size as well as the name, so a replaced file is decoded again.
+@functools.lru_cache(maxsize=1024)
+def _thumbnail(path: str, _mtime_ns: int, _size: int, size: int) -> Image.Image | None:
+    try:
+        with Image.open(path) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                return None
+            image.draft("L", (size, size))  # JPEG decodes at a fraction of its size
+            image = image.convert("RGBA")
+            paper = Image.new("RGBA", image.size, "white")
+            gray = Image.alpha_composite(paper, image).convert("L")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
+    return ImageOps.pad(gray, (size, size), color=255)
+
+
+# --- training results and the model -------------------------------------------------------------
+
+
+def confusion_rows(classes: list[str], confusion: list[list[int]]) -> list[dict]:
+    """One row per true class, one column per predicted class, for a table."""
+    return [
+        {"true \\ predicted": name, **dict(zip(classes, row, strict=True))}
+        for name, row in zip(classes, confusion, strict=True)
+    ]
+
+
+def per_class_rows(per_class: dict[str, float | None]) -> list[dict]:
+    return [{"class": name, "accuracy": value} for name, value in per_class.items()]
+
+
+def history_rows(history: list[dict[str, float]], metric: str) -> list[dict]:
+    """Rows of epoch, train and test values of one metric ('loss' or 'accuracy')."""
+    rows = []
+    for logs in history:
+        row = {"epoch": int(logs["epoch"]), "train": logs.get(metric)}
+        if f"test_{metric}" in logs:
+            row["test"] = logs[f"test_{metric}"]
+        rows.append(row)
+    return rows
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model file says about itself (read without loading TensorFlow)."""
+
+    path: Path
+    classes: list[str]
+    trained_at: str
+    test_accuracy: float | None
+    counts: dict[str, dict[str, int]]
+    recipe: dict
+    epochs_run: int | None
+    size_bytes: int
+
+
+def model_stamp(path: str | os.PathLike) -> tuple[int, int] | None:
+    """(mtime_ns, size) of a model file, None if there is none: changes when it is replaced."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def model_info(path: str | os.PathLike) -> ModelInfo | None:
+    """ModelInfo for a model file; None if there is no file; ModelFileError if it is not ours."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    metadata = read_metadata(path)
+    metrics = metadata.get("test_metrics") or {}
+    trained_at = metadata.get("trained_at", "")
+    with contextlib.suppress(TypeError, ValueError):
+        trained_at = datetime.fromisoformat(trained_at).astimezone().strftime("%Y-%m-%d %H:%M")
+    return ModelInfo(
+        path=path,
+        classes=list(metadata.get("class_names", [])),
+        trained_at=trained_at or "unknown",
+        test_accuracy=metrics.get("accuracy"),
+        counts=metadata.get("counts", {}),
+        recipe=metadata.get("recipe", {}),
+        epochs_run=metadata.get("epochs_run"),
+        size_bytes=path.stat().st_size,
+    )
+
+
+def class_mismatch(model_classes: list[str], dataset_classes: list[str]) -> str | None:
+    """A sentence saying how the dataset's classes differ from the model's, or None."""
+    new = [name for name in dataset_classes if name not in model_classes]
+    gone = [name for name in model_classes if name not in dataset_classes]
+    if not new and not gone:
+        return None
+    parts = []
+    if new:
+        parts.append("the model does not know " + ", ".join(repr(n) for n in new))
+    if gone:
+        parts.append("the dataset has no folder for " + ", ".join(repr(n) for n in gone))
+    return "The dataset's classes differ from the model's: " + "; ".join(parts) + ". Train again."
+
+
+def describe_error(error: Exception) -> str:
+    """Our errors as they are; anything else with its type, for a message on the page."""
+    if isinstance(error, ShapeCNNError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
