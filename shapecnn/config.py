@@ -58,6 +58,7 @@ class Recipe:
     # None: one pass over the training drawings per epoch.
     steps_per_epoch: int | None = None
     learning_rate: float = 1e-3
+    architecture: str = "tutorial"
     augment: bool = False
     # Stop when the training loss has not improved for this many epochs (None: never).
     early_stopping_patience: int | None = None
