@@ -1,0 +1,634 @@
+"""The drawing page: draw a shape, watch the model's guess change live, label, save and train.
+
+    streamlit run app.py                                  # starter data, models/shapes.keras
+    streamlit run app.py -- --data DIR --model PATH       # your own folders
+
+Without arguments after `--`, the environment variables SHAPECNN_DATA and SHAPECNN_MODEL are
+used, then the command line's defaults. This file is layout and widgets only: `main()` plus one
+function per section of the page; the work (predicting, saving, training, thumbnails) is done by
+the shapecnn package, which never imports streamlit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from shapecnn import dataset, jobs, views
+from shapecnn.config import DEFAULT_DATA, DEFAULT_MODEL, RECIPES, SPLITS, Recipe
+from shapecnn.errors import BlankDrawingError, ShapeCNNError
+
+# The reference canvas of the shape generator: strokes replayed by the browser tests fit it.
+CANVAS_SIZE = 280
+# 8 px on 280 px: still a clear line once a drawing is cropped and shrunk to 24 px.
+STROKE_WIDTH = 8
+THUMBNAILS_PER_PAGE = 24
+THUMBNAILS_PER_ROW = 8
+NEW_CLASS = "+ New class…"
+RECIPE_HELP = {
+    "default": "batch 16, augmented, stops when the loss stops improving",
+    "tutorial": "the Keras tutorial's: batch 3, 50 epochs of 45 steps, no augmentation",
+}
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    data: Path
+    model: Path
+
+
+def parse_settings(argv: list[str] | None = None, environ=None) -> Settings:
+    """Data and model paths: `-- --data DIR --model PATH`, else the environment, else defaults."""
+    environ = os.environ if environ is None else environ
+    parser = argparse.ArgumentParser(prog="streamlit run app.py --", allow_abbrev=False)
+    parser.add_argument(
+        "--data", type=Path, default=Path(environ.get("SHAPECNN_DATA") or DEFAULT_DATA)
+    )
+    parser.add_argument(
+        "--model", type=Path, default=Path(environ.get("SHAPECNN_MODEL") or DEFAULT_MODEL)
+    )
+    args, _unknown = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    return Settings(data=args.data, model=args.model)
+
+
+def shown(path: Path) -> str:
+    """A path as the user knows it: relative to the working directory when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+# --- shared resources ---------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def job_registry() -> jobs.JobRegistry:
+    """One registry for every session: a reload or a second tab sees the running job."""
+    return jobs.JobRegistry()
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def load_classifier(path: str, stamp: tuple[int, int]):
+    """The model, loaded once per file version: `stamp` changes when training replaces it."""
+    from shapecnn.inference import Classifier  # TensorFlow: only once the canvas is on screen
+
+    return Classifier.load(path)
+
+
+def flash(message: str, icon: str = "✅") -> None:
+    """A toast for the next run (a rerun right after an action would swallow it)."""
+    st.session_state.setdefault("flashes", []).append((message, icon))
+
+
+def show_flashes() -> None:
+    for message, icon in st.session_state.pop("flashes", []):
+        st.toast(message, icon=icon)
+
+
+# --- sidebar: counts, model, settings -----------------------------------------------------------
+
+
+def counts_section(settings: Settings, counts: dict[str, dict[str, int]]) -> None:
+    st.subheader("Dataset")
+    st.caption(f"`{shown(settings.data)}`")
+    if counts:
+        st.table(views.count_rows(counts), hide_index=True, border="horizontal")
+        return
+    st.info("No drawings yet. Draw one and save it under a new class, or start from examples.")
+    if st.button("Create starter drawings", key="make_starter"):
+        from shapecnn.synth import synth_dataset
+
+        with st.spinner("Drawing 60 example shapes"):
+            made = synth_dataset(settings.data, per_class=20)
+        flash(f"Wrote {sum(sum(c.values()) for c in made.values())} drawings")
+        st.rerun()
+
+
+def model_section(settings: Settings, dataset_classes: list[str]) -> views.ModelInfo | None:
+    st.subheader("Model")
+    st.caption(f"`{shown(settings.model)}`")
+    try:
+        info = views.model_info(settings.model)
+    except ShapeCNNError as error:
+        st.error(str(error))
+        return None
+    if info is None:
+        st.info("No model yet: train one (button in the middle of the page).")
+        return None
+    accuracy = "-" if info.test_accuracy is None else f"{info.test_accuracy:.0%}"
+    left, right = st.columns(2)
+    left.metric("Test accuracy", accuracy)
+    right.metric("Classes", len(info.classes))
+    st.markdown("**Classes:** " + ", ".join(info.classes))
+    epochs = f" · {info.epochs_run} epochs" if info.epochs_run else ""
+    st.caption(f"Trained {info.trained_at}{epochs} · recipe {info.recipe.get('name', '?')}")
+    if info.counts:
+        with st.expander("Drawings it was trained on"):
+            st.table(views.count_rows(info.counts), hide_index=True, border="horizontal")
+    mismatch = views.class_mismatch(info.classes, dataset_classes)
+    if mismatch:
+        st.warning(mismatch)
+    model_path = info.path
+    st.download_button(
+        f"Download {model_path.name} ({info.size_bytes / 1e6:.1f} MB)",
+        data=lambda: model_path.read_bytes(),  # read on click, not on every rerun
+        file_name=model_path.name,
+        mime="application/octet-stream",
+        on_click="ignore",
+        key="download_model",
+        width="stretch",
+    )
+    return info
+
+
+def settings_section(settings: Settings) -> None:
+    with st.expander("Settings"):
+        st.markdown(
+            f"Dataset `{shown(settings.data)}`  \nModel `{shown(settings.model)}`\n\n"
+            "Start with other folders:\n\n"
+            "```\nstreamlit run app.py -- --data DIR --model PATH\n```\n"
+            "or set `SHAPECNN_DATA` and `SHAPECNN_MODEL`."
+        )
+
+
+# --- drawing, live prediction, saving -----------------------------------------------------------
+
+
+def canvas_section() -> object:
+    """The canvas; returns its pixels (H x W x 4 uint8), or None before the first stroke."""
+    from streamlit_drawable_canvas import st_canvas  # only importable inside a Streamlit run
+
+    generation = st.session_state.setdefault("canvas_generation", 0)
+    result = st_canvas(
+        stroke_width=STROKE_WIDTH,
+        stroke_color="#000000",
+        background_color="#FFFFFF",
+        height=CANVAS_SIZE,
+        width=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        # A new key is a new, empty canvas: how the page clears it after a save.
+        key=f"canvas-{generation}",
+    )
+    st.button("Clear", key="clear_canvas", icon=":material/delete:", on_click=clear_canvas)
+    st.caption("Hover the canvas for undo and redo.")
+    return result.image_data
+
+
+def clear_canvas() -> None:
+    st.session_state["canvas_generation"] = st.session_state.get("canvas_generation", 0) + 1
+
+
+def probability_chart(prediction: views.Prediction) -> None:
+    rows = views.probability_rows(prediction.probabilities)
+    st.vega_lite_chart(
+        rows,
+        {
+            "height": {"step": 26},
+            "encoding": {
+                "y": {"field": "class", "type": "nominal", "sort": None, "title": None},
+                "x": {
+                    "field": "probability",
+                    "type": "quantitative",
+                    "scale": {"domain": [0, 1]},
+                    "axis": {"format": "%", "tickCount": 5},
+                    "title": None,
+                },
+                "tooltip": [
+                    {"field": "class", "type": "nominal"},
+                    {"field": "probability", "type": "quantitative", "format": ".1%"},
+                ],
+            },
+            "layer": [
+                {
+                    "mark": {"type": "bar", "cornerRadiusEnd": 3},
+                    "encoding": {
+                        "color": {
+                            "condition": {"test": "datum.top", "value": "#ff4b4b"},
+                            "value": "#b9bdc9",
+                        }
+                    },
+                },
+                {
+                    "mark": {"type": "text", "align": "left", "dx": 4},
+                    "encoding": {"text": {"field": "probability", "format": ".0%"}},
+                },
+            ],
+        },
+        width="stretch",
+        key="probabilities",
+    )
+
+
+def prediction_section(
+    settings: Settings, drawing, classes: list[str], training: bool
+) -> views.Prediction | None:
+    """The model's guess for the drawing, its probabilities and its view; None if there is none."""
+    st.subheader("What the model thinks")
+    stamp = views.model_stamp(settings.model)
+    if stamp is None:
+        if training:
+            st.info("Training the first model: see its progress under **Train** below.")
+        else:
+            st.info(
+                "No model yet. Train one on the drawings in the dataset: it takes a few "
+                "seconds, then the predictions appear here as you draw."
+            )
+            if st.button("Train a first model", type="primary", key="train_first"):
+                # The training section starts it, with the settings of its expander.
+                st.session_state["train_requested"] = True
+                st.rerun()
+        return None
+    try:
+        with st.spinner("Loading the model…"):
+            classifier = load_classifier(str(settings.model), stamp)
+    except ShapeCNNError as error:
+        st.error(f"The model could not be loaded: {error}")
+        return None
+    prediction = views.predict_drawing(classifier, drawing)
+    if prediction is None:
+        st.info("Draw a shape on the canvas: the prediction appears when you lift the pen.")
+        return None
+    metric_column, view_column = st.columns([3, 2])
+    metric_column.metric(
+        "Prediction",
+        prediction.label,
+        delta=f"{prediction.confidence:.0%} sure",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    view_column.image(
+        views.model_input_image(prediction.model_input, size=96),
+        caption="What it sees",
+        width=96,
+        output_format="PNG",  # JPEG would blur its pixel edges
+    )
+    probability_chart(prediction)
+    st.caption(f"Model trained {views.trained_when(classifier.metadata)}")
+    others = [name for name in classes if name != prediction.label]
+    if others:
+        st.markdown(f"Not a {prediction.label}? One click saves it under the right label:")
+        with st.container(horizontal=True, gap="small"):
+            for name in others:
+                if st.button(f"It's a {name}", key=f"correct-{name}"):
+                    save_drawing(settings, name, drawing, "auto")
+    return prediction
+
+
+def save_section(settings: Settings, drawing, classes: list[str]) -> None:
+    st.subheader("Label and save")
+    pending = st.session_state.pop("pending_label", None)
+    if pending in classes:
+        st.session_state["label_choice"] = pending
+    choice = st.selectbox("Label", [*classes, NEW_CLASS], key="label_choice")
+    label = choice
+    if choice == NEW_CLASS:
+        label = st.text_input(
+            "New class name", key="new_label", placeholder="e.g. star", help=dataset.LABEL_RULE
+        )
+    split = st.radio(
+        "Split",
+        ("auto", *SPLITS),
+        horizontal=True,
+        key="split",
+        help="auto keeps about a quarter of each class in test, the rest in train",
+    )
+    if st.button("Save drawing", type="primary", key="save", width="stretch"):
+        save_drawing(settings, label, drawing, split)
+
+
+def save_drawing(settings: Settings, label: str, drawing, split: str) -> None:
+    """Save into the dataset, then clear the canvas and say where it went (or why not)."""
+    try:
+        if drawing is None:
+            raise BlankDrawingError("nothing drawn yet")
+        path = dataset.save_drawing(settings.data, label, drawing, split)
+    except BlankDrawingError:
+        st.error("Nothing to save: the canvas is blank. Draw a shape first.")
+        return
+    except ShapeCNNError as error:
+        st.error(str(error))
+        return
+    saved_label, saved_split = path.parent.name, path.parent.parent.name
+    counts = dataset.count_images(settings.data).get(saved_label, {"train": 0, "test": 0})
+    flash(
+        f"Saved to {saved_split}/{saved_label}/{path.name} — {saved_label}: "
+        f"{counts['train']} train, {counts['test']} test"
+    )
+    st.session_state["pending_label"] = saved_label
+    clear_canvas()
+    st.rerun()  # the whole page: counts and classes change
+
+
+@st.fragment
+def draw_section(settings: Settings, classes: list[str], training: bool) -> None:
+    """Canvas, prediction and saving: a stroke reruns only this fragment."""
+    canvas_column, prediction_column, save_column = st.columns([1.3, 1.5, 1.1], gap="medium")
+    with canvas_column:
+        st.subheader("Draw")
+        drawing = canvas_section()
+    with prediction_column:
+        prediction_section(settings, drawing, classes, training)
+    with save_column:
+        save_section(settings, drawing, classes)
+
+
+# --- training -----------------------------------------------------------------------------------
+
+
+def training_settings_section(disabled: bool) -> Recipe:
+    with st.expander("Recipe and settings"):
+        name = st.selectbox(
+            "Recipe",
+            list(RECIPES),
+            key="recipe_name",
+            format_func=lambda n: f"{n}: {RECIPE_HELP.get(n, '')}",
+            disabled=disabled,
+        )
+        base = RECIPES[name]
+        left, right = st.columns(2)
+        # Keys carry the recipe's name, so choosing another recipe shows its own values.
+        epochs = left.number_input(
+            "Epochs (at most)", 1, 1000, base.epochs, key=f"epochs-{name}", disabled=disabled
+        )
+        batch_size = right.number_input(
+            "Batch size", 1, 1024, base.batch_size, key=f"batch-{name}", disabled=disabled
+        )
+        learning_rate = left.number_input(
+            "Learning rate",
+            0.0001,
+            0.1,
+            base.learning_rate,
+            step=0.0005,
+            format="%.4f",
+            key=f"lr-{name}",
+            disabled=disabled,
+        )
+        augment = right.toggle(
+            "Augmentation (rotate, shift, zoom)",
+            value=base.augment,
+            key=f"augment-{name}",
+            disabled=disabled,
+        )
+    return jobs.make_recipe(
+        name,
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        learning_rate=float(learning_rate),
+        augment=bool(augment),
+    )
+
+
+def start_training(settings: Settings, recipe: Recipe) -> None:
+    try:
+        job, started = job_registry().start(settings.data, settings.model, recipe)
+    except ShapeCNNError as error:
+        st.error(str(error))
+        return
+    st.session_state["watched_job"] = job.id
+    if not started:
+        flash("This model is already being trained: showing that run.", icon="⏳")
+    st.rerun()
+
+
+def curves(history: list[dict]) -> None:
+    if not history:
+        return
+    loss_column, accuracy_column = st.columns(2)
+    with loss_column:
+        st.caption("Loss per epoch")
+        st.line_chart(views.history_rows(history, "loss"), x="epoch", height=200)
+    with accuracy_column:
+        st.caption("Accuracy per epoch")
+        st.line_chart(views.history_rows(history, "accuracy"), x="epoch", height=200)
+
+
+def misclassified_grid(result: jobs.JobResult) -> None:
+    if result.accuracy is None:
+        return
+    if not result.misclassified:
+        st.success("Every test drawing was recognised.")
+        return
+    st.markdown(f"**Test drawings it got wrong** ({len(result.misclassified)})")
+    shown_items = result.misclassified[: THUMBNAILS_PER_ROW * 2]
+    columns = st.columns(THUMBNAILS_PER_ROW)
+    for index, item in enumerate(shown_items):
+        image = views.thumbnail(item.path)
+        with columns[index % THUMBNAILS_PER_ROW]:
+            if image is None:
+                st.caption(f"{item.path.name} (gone)")
+            else:
+                st.image(
+                    image,
+                    caption=f"{item.true} → {item.predicted} {item.confidence:.0%}",
+                    output_format="PNG",
+                )
+    if len(result.misclassified) > len(shown_items):
+        st.caption(f"and {len(result.misclassified) - len(shown_items)} more")
+
+
+def training_result_section(snapshot: jobs.JobSnapshot) -> None:
+    if snapshot.state == jobs.FAILED:
+        st.error(f"Training failed: {snapshot.error}")
+        return
+    if snapshot.state == jobs.CANCELLED:
+        st.warning(snapshot.message)
+        curves(snapshot.history)
+        return
+    result = snapshot.result
+    accuracy = "-" if result.accuracy is None else f"{result.accuracy:.0%}"
+    columns = st.columns(4)
+    columns[0].metric("Test accuracy", accuracy)
+    columns[1].metric("Epochs", result.epochs_run)
+    columns[2].metric("Training time", f"{result.seconds:.1f} s")
+    columns[3].metric(
+        "Drawings", sum(c["train"] for c in result.counts.values()), help="training drawings"
+    )
+    for note in result.notes:
+        st.info(note)
+    if result.skipped:
+        st.warning(
+            f"{len(result.skipped)} unreadable files were skipped: "
+            + "; ".join(f"{path.name}: {reason}" for path, reason in result.skipped[:5])
+        )
+    curves(snapshot.history)
+    if result.accuracy is not None:
+        per_class_column, confusion_column = st.columns([1, 2])
+        with per_class_column:
+            st.markdown("**Per-class accuracy**")
+            st.dataframe(
+                views.per_class_rows(result.per_class),
+                hide_index=True,
+                column_config={
+                    "accuracy": st.column_config.ProgressColumn(
+                        "accuracy", format="percent", min_value=0.0, max_value=1.0
+                    )
+                },
+                key="per_class",
+            )
+        with confusion_column:
+            st.markdown("**Confusion matrix** (rows: true class, columns: predicted)")
+            st.dataframe(
+                views.confusion_rows(result.classes, result.confusion),
+                hide_index=True,
+                key="confusion",
+            )
+    misclassified_grid(result)
+
+
+def training_progress_section(settings: Settings) -> jobs.JobSnapshot | None:
+    """The running job (progress, curves, cancel) or the last one's results."""
+    job = job_registry().latest(settings.model)
+    if job is None:
+        st.caption("Train a model on the dataset's train split; it is tested on the test split.")
+        return None
+    snapshot = job.snapshot()
+    if snapshot.active:
+        st.session_state["watched_job"] = snapshot.id
+        progress_column, cancel_column = st.columns([5, 1], vertical_alignment="bottom")
+        progress_column.progress(snapshot.progress, text=snapshot.message)
+        cancel_column.button(
+            "Cancel",
+            key="cancel_training",
+            disabled=snapshot.cancel_requested,
+            width="stretch",
+            on_click=job.cancel,
+        )
+        curves(snapshot.history)
+        return snapshot
+    if st.session_state.get("watched_job") == snapshot.id:
+        # It just finished: rerun the whole page, so the model panel and the live predictions
+        # switch to the new model at once.
+        st.session_state["watched_job"] = None
+        if snapshot.state == jobs.DONE:
+            flash("Training finished: predictions now use the new model.", icon="🎉")
+        st.rerun()
+    training_result_section(snapshot)
+    return snapshot
+
+
+def training_section(settings: Settings, training: bool) -> None:
+    recipe = training_settings_section(disabled=training)
+    clicked = st.button("Train model", type="primary", key="train", disabled=training)
+    if st.session_state.pop("train_requested", False) or clicked:
+        start_training(settings, recipe)
+    # Poll once a second while a job runs; otherwise the fragment stays still.
+    st.fragment(training_progress_section, run_every=1.0 if training else None)(settings)
+
+
+# --- dataset browser ----------------------------------------------------------------------------
+
+
+@st.fragment
+def browser_section(settings: Settings, classes: list[str]) -> list[Path]:
+    """Thumbnails of one class and split, a page at a time; delete or move what is selected."""
+    if not classes:
+        st.info("No drawings yet: the ones you save appear here.")
+        return []
+    class_column, split_column, page_column = st.columns([2, 2, 1])
+    label = class_column.selectbox("Class", classes, key="browse_class")
+    split = split_column.radio("Split", SPLITS, horizontal=True, key="browse_split")
+    page_key = f"browse_page-{label}-{split}"
+    page = views.page_of_images(
+        settings.data, split, label, st.session_state.get(page_key, 1), THUMBNAILS_PER_PAGE
+    )
+    st.session_state[page_key] = page.number
+    page_column.number_input(f"Page (of {page.pages})", 1, page.pages, key=page_key)
+    if not page.paths:
+        st.caption(f"No {split} drawings of {label}.")
+        return []
+    st.caption(f"{page.total} drawings, newest first")
+    selected = []
+    columns = st.columns(THUMBNAILS_PER_ROW)
+    for index, path in enumerate(page.paths):
+        with columns[index % THUMBNAILS_PER_ROW]:
+            image = views.thumbnail(path)
+            if image is not None:
+                st.image(image, width="stretch", output_format="PNG")
+            else:
+                st.caption("unreadable")
+            if st.checkbox(path.name, key=f"pick-{path.name}", label_visibility="collapsed"):
+                selected.append(path)
+    other_split = "test" if split == "train" else "train"
+    delete_column, split_move_column, class_column, class_move_column = st.columns(
+        [1, 1, 1.2, 1], vertical_alignment="bottom"
+    )
+    nothing = not selected
+    count = f" ({len(selected)})" if selected else ""
+    if delete_column.button(f"Delete{count}", key="browse_delete", disabled=nothing):
+        change_drawings(settings, selected, "delete")
+    if split_move_column.button(
+        f"Move to {other_split}{count}", key="browse_move_split", disabled=nothing
+    ):
+        change_drawings(settings, selected, "move", split=other_split, label=label)
+    others = [name for name in classes if name != label]
+    target = class_column.selectbox("Other class", others, key="browse_target", disabled=nothing)
+    if class_move_column.button(
+        f"Move to {target}{count}" if target else "Move",
+        key="browse_move_class",
+        disabled=nothing or not target,
+    ):
+        change_drawings(settings, selected, "move", split=split, label=target)
+    return selected
+
+
+def change_drawings(
+    settings: Settings, paths: list[Path], action: str, split: str = "", label: str = ""
+) -> None:
+    try:
+        for path in paths:
+            if action == "delete":
+                dataset.delete_image(settings.data, path)
+            else:
+                dataset.move_image(settings.data, path, split, label)
+    except (ShapeCNNError, OSError) as error:
+        st.error(views.describe_error(error))
+        return
+    where = "Deleted" if action == "delete" else f"Moved to {split}/{label}:"
+    flash(f"{where} {len(paths)} drawing{'s' if len(paths) != 1 else ''}")
+    st.rerun()  # the whole page: counts change
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    st.set_page_config(page_title="shapecnn: draw, label, train", page_icon="✏️", layout="wide")
+    settings = parse_settings()
+    show_flashes()
+    counts = dataset.count_images(settings.data)
+    classes = list(counts)
+    job = job_registry().latest(settings.model)
+    training = job is not None and job.active
+
+    with st.sidebar:
+        counts_section(settings, counts)
+        model_section(settings, classes)
+        settings_section(settings)
+
+    # Less empty space above the title: the canvas and the prediction fit a laptop screen.
+    st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
+    st.title("Draw a shape")
+    st.caption(
+        "The model guesses as you draw. Save drawings under a label, train, and watch it improve."
+    )
+    draw_section(settings, classes, training)
+    st.divider()
+    train_tab, browse_tab = st.tabs(["Train", "Browse drawings"])
+    with train_tab:
+        training_section(settings, training)
+    with browse_tab:
+        browser_section(settings, classes)
+
+
+if __name__ == "__main__":
+    main()

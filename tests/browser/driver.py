@@ -1,0 +1,170 @@
+"""Drive the real page: start `streamlit run app.py`, open it in Debian's Chromium, draw on it.
+
+Used by the browser tests (conftest.py) and by screenshot.py. Chromium is the Debian package at
+/usr/bin/chromium driven by Playwright's Python package; `playwright install` is never needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+PROJECT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("SHAPECNN_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+CANVAS = "canvas.upper-canvas"
+VIEWPORT = {"width": 1440, "height": 900}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(data: Path, model: Path, log: Path, timeout: float = 60) -> Iterator[str]:
+    """`streamlit run app.py -- --data DATA --model MODEL` on a free port; yields its URL."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--",
+        "--data",
+        str(data),
+        "--model",
+        str(model),
+    ]
+    with open(log, "wb") as output:
+        server = subprocess.Popen(
+            command, cwd=PROJECT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {server.returncode}:\n{tail(log)}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not answer within {timeout} s:\n{tail(log)}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def tail(log: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def open_page(browser, url: str, timeout: float = 60_000):
+    """A fresh session of the page, with the canvas on screen and the first run finished."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(timeout)
+    page.goto(url)
+    page.wait_for_selector(CANVAS)
+    wait_idle(page)
+    return page
+
+
+def wait_idle(page) -> None:
+    """Wait until no script run is going (call after the change you expect has shown)."""
+    page.wait_for_selector(IDLE)
+
+
+def draw(page, strokes: list[np.ndarray]) -> None:
+    """Replay strokes (canvas x, y points) as mouse moves with the button down."""
+    from playwright.sync_api import expect
+
+    canvas = page.locator(CANVAS)
+    # A cleared canvas is a new element; the old one lingers until the rerun ends.
+    expect(canvas).to_have_count(1)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    for stroke in strokes:
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.up()
+
+
+def canvas_generation(page) -> int:
+    """The number in the canvas's key (canvas-N): the page bumps it to clear the canvas."""
+    classes = page.locator("[class*='st-key-canvas-']").first.get_attribute("class")
+    return int(next(c for c in classes.split() if c.startswith("st-key-canvas-")).rsplit("-")[-1])
+
+
+def wait_cleared(page, generation: int) -> None:
+    """Wait until the canvas of `generation` has been replaced by the next, empty one."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(f".st-key-canvas-{generation + 1} {CANVAS}")).to_have_count(1)
+    expect(page.locator(f".st-key-canvas-{generation}")).to_have_count(0)
+
+
+def clear(page) -> None:
+    generation = canvas_generation(page)
+    page.get_by_role("button", name="Clear").click()
+    wait_cleared(page, generation)
+
+
+def shape_strokes(shape: str, seed: int = 3) -> list[np.ndarray]:
+    """A neatly drawn shape on the page's 280 px canvas."""
+    from shapecnn.synth import shape_strokes as strokes_of
+
+    return strokes_of(shape, np.random.default_rng(seed), hand="neat", canvas_size=280)
+
+
+def metric(scope, label: str):
+    """The value element of the metric with this label, inside `scope` (a page or locator)."""
+    return scope.locator("[data-testid=stMetric]", has_text=label).locator(
+        "[data-testid=stMetricValue]"
+    )

@@ -1,0 +1,90 @@
+"""The page in real Chromium: draw with the mouse, watch the prediction, save, train."""
+
+from __future__ import annotations
+
+import pytest
+from driver import (
+    canvas_generation,
+    clear,
+    draw,
+    metric,
+    open_page,
+    shape_strokes,
+    wait_cleared,
+    wait_idle,
+)
+from playwright.sync_api import expect
+
+from shapecnn import dataset
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(browser, site):
+    page = open_page(browser, site["url"])
+    yield page
+    page.close()
+
+
+def test_drawing_a_shape_shows_its_class_as_the_prediction(page):
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("Draw a shape on the canvas")).to_be_visible()
+    for shape in ("triangle", "circle"):
+        clear(page)
+        expect(metric(main, "Prediction")).to_have_count(0)
+        draw(page, shape_strokes(shape))
+        expect(metric(main, "Prediction")).to_have_text(shape)
+        wait_idle(page)
+    expect(main.get_by_text("What it sees")).to_be_visible()
+
+
+def test_save_puts_the_drawing_in_the_chosen_class_and_split(page, site):
+    data = site["data"]
+    before = set(dataset.list_images(data, "test", "rectangle"))
+    draw(page, shape_strokes("rectangle", seed=4))
+    expect(metric(page.get_by_test_id("stMain"), "Prediction")).to_be_visible()
+    wait_idle(page)
+    page.locator(".st-key-label_choice").click()
+    page.get_by_role("option", name="rectangle", exact=True).click()
+    page.locator(".st-key-split").get_by_text("test", exact=True).click()
+    wait_idle(page)
+    generation = canvas_generation(page)
+    page.get_by_role("button", name="Save drawing").click()
+    toast = page.get_by_test_id("stToast")
+    expect(toast).to_contain_text("Saved to test/rectangle/")
+    (new,) = set(dataset.list_images(data, "test", "rectangle")) - before
+    expect(toast).to_contain_text(new.name)
+    counts = dataset.count_images(data)["rectangle"]
+    expect(toast).to_contain_text(f"rectangle: {counts['train']} train, {counts['test']} test")
+    # The canvas is cleared for the next drawing, and the counts table has the new count.
+    wait_cleared(page, generation)
+    expect(page.get_by_text("Draw a shape on the canvas")).to_be_visible()
+    assert counts["test"] == len(before) + 1
+    table = page.get_by_test_id("stSidebar").get_by_test_id("stTable").first
+    row = table.locator("tr", has_text="rectangle")
+    expect(row).to_have_text(f"rectangle{counts['train']}{counts['test']}{sum(counts.values())}")
+
+
+def test_training_shows_metrics_and_the_new_model_predicts(page, site):
+    model = site["model"]
+    before = model.stat().st_mtime_ns
+    main = page.get_by_test_id("stMain")
+    draw(page, shape_strokes("circle", seed=7))
+    expect(metric(main, "Prediction")).to_have_text("circle")
+    wait_idle(page)
+    old_caption = main.get_by_text("Model trained").inner_text()
+    page.get_by_text("Recipe and settings").click()
+    epochs = page.get_by_label("Epochs (at most)")
+    epochs.fill("2")
+    epochs.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Train model").click()
+    expect(metric(main, "Test accuracy")).to_be_visible(timeout=90_000)
+    assert model.stat().st_mtime_ns != before
+    expect(metric(main, "Epochs")).to_have_text("2")
+    expect(main.get_by_text("Confusion matrix")).to_be_visible()
+    # Live predictions switched to the new model without a new stroke.
+    expect(main.get_by_text("Model trained")).not_to_have_text(old_caption)
+    expect(metric(main, "Prediction")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar").get_by_text("2 epochs")).to_be_visible()

@@ -1,0 +1,516 @@
+"""The drawing page, section by section, through Streamlit's AppTest.
+
+The canvas component is replaced by a stand-in module that returns whatever drawing the test put
+on it (`canvas.draw(...)`), and forgets it when the page gives the canvas a new key, as the real
+canvas does. Assertions are about what a person would see: the metric, the chart's bars, the
+messages, the counts table, and the files on disk.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import sys
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from shapecnn import dataset
+from shapecnn.synth import draw_shape, synth_dataset
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+TIMEOUT = 60
+
+
+# --- fixtures and helpers -----------------------------------------------------------------------
+
+
+class FakeCanvas:
+    """Stands in for streamlit_drawable_canvas: returns the drawing the test put on it."""
+
+    def __init__(self):
+        self.drawing = None
+        self.key = None
+
+    def draw(self, image) -> None:
+        self.drawing = np.asarray(image.convert("RGBA")).copy()
+
+    def st_canvas(self, **kwargs):
+        assert kwargs["return_image_data"] is True
+        assert kwargs["width"] >= 280 and kwargs["height"] >= 280
+        if kwargs["key"] != self.key:
+            if self.key is not None:
+                self.drawing = None  # a new key is a new, empty canvas
+            self.key = kwargs["key"]
+        return types.SimpleNamespace(image_data=self.drawing, json_data=None)
+
+
+@pytest.fixture
+def canvas(monkeypatch) -> FakeCanvas:
+    fake = FakeCanvas()
+    module = types.ModuleType("streamlit_drawable_canvas")
+    module.st_canvas = fake.st_canvas
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+    return fake
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory) -> tuple[Path, Path]:
+    """(dataset, model): a small synthetic dataset and a model trained on it for a few epochs."""
+    from shapecnn.training import train
+
+    root = tmp_path_factory.mktemp("app") / "shapes"
+    synth_dataset(root, per_class=12, seed=1)
+    model = root.parent / "model.keras"
+    train(root, "default", model_path=model, epochs=4)
+    return root, model
+
+
+@pytest.fixture
+def data(trained, tmp_path) -> Path:
+    """A private copy of the trained-on dataset, free to change."""
+    return Path(shutil.copytree(trained[0], tmp_path / "shapes"))
+
+
+@pytest.fixture
+def model(trained) -> Path:
+    """The trained model, shared read-only (tests that train use a path of their own)."""
+    return trained[1]
+
+
+def open_page(monkeypatch, data: Path, model: Path) -> AppTest:
+    monkeypatch.setenv("SHAPECNN_DATA", str(data))
+    monkeypatch.setenv("SHAPECNN_MODEL", str(model))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def drawing(shape: str, seed: int = 5):
+    return draw_shape(shape, np.random.default_rng(seed), hand="neat")
+
+
+def elements(at: AppTest, kind: str, root=None) -> list:
+    """Every element of a kind, including those AppTest has no class for (charts)."""
+    found = []
+
+    def walk(node):
+        for child in getattr(node, "children", {}).values():
+            if getattr(child, "type", None) == kind:
+                found.append(child)
+            walk(child)
+
+    walk(root if root is not None else at.main)
+    return found
+
+
+def chart_rows(chart) -> list[dict]:
+    if not chart.proto.data.data:  # line charts keep their data elsewhere
+        return []
+    return pa.ipc.open_stream(io.BytesIO(chart.proto.data.data)).read_all().to_pylist()
+
+
+def probability_bars(at: AppTest) -> list[dict] | None:
+    """The rows of the probability bar chart, or None if it is not shown."""
+    charts = [chart_rows(chart) for chart in elements(at, "vega_lite_chart")]
+    charts = [rows for rows in charts if rows and "probability" in rows[0]]
+    assert len(charts) <= 1
+    return charts[0] if charts else None
+
+
+def metric(at: AppTest, label: str, root=None):
+    metrics = [m for m in (root or at).metric if m.label == label]
+    return metrics[0] if metrics else None
+
+
+def button(at: AppTest, label: str):
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r} in {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def texts(elements_) -> str:
+    return " ".join(str(element.value) for element in elements_)
+
+
+def files(root: Path, split: str, label: str) -> list[Path]:
+    return dataset.list_images(root, split, label)
+
+
+def counts_table(at: AppTest) -> dict[str, dict[str, int]]:
+    frame = at.sidebar.table[0].value
+    return {
+        row["class"]: {"train": row["train"], "test": row["test"]}
+        for row in frame.to_dict("records")
+        if row["class"] != "total"
+    }
+
+
+# --- draw and live prediction -------------------------------------------------------------------
+
+
+def test_empty_canvas_shows_a_hint_instead_of_a_prediction(monkeypatch, canvas, data, model):
+    at = open_page(monkeypatch, data, model)
+    assert metric(at, "Prediction") is None
+    assert "Draw a shape on the canvas" in texts(at.info)
+    assert probability_bars(at) is None
+
+
+def test_drawing_shows_the_models_class_probabilities_and_view(monkeypatch, canvas, data, model):
+    from shapecnn.inference import Classifier
+
+    canvas.draw(drawing("circle"))
+    at = open_page(monkeypatch, data, model)
+    expected = Classifier.load(model).predict(canvas.drawing)
+    top = max(expected, key=expected.get)
+    shown = metric(at, "Prediction")
+    assert shown is not None and shown.value == top
+    assert shown.delta == f"{expected[top]:.0%} sure"
+    rows = probability_bars(at)
+    assert [row["class"] for row in rows] == ["circle", "rectangle", "triangle"]
+    for row in rows:
+        assert row["probability"] == pytest.approx(expected[row["class"]], abs=1e-3)
+    assert "What it sees" in [caption for image in at.image for caption in image.captions]
+
+
+def test_a_new_stroke_updates_the_prediction(monkeypatch, canvas, data, model):
+    from shapecnn.inference import Classifier
+
+    classifier = Classifier.load(model)
+    at = open_page(monkeypatch, data, model)
+    for shape in ("triangle", "rectangle"):
+        canvas.draw(drawing(shape, seed=9))
+        at.run()
+        expected = classifier.predict(canvas.drawing)
+        assert metric(at, "Prediction").value == max(expected, key=expected.get)
+
+
+def test_without_a_model_the_page_says_so_and_offers_to_train(monkeypatch, canvas, data, tmp_path):
+    canvas.draw(drawing("circle"))
+    at = open_page(monkeypatch, data, tmp_path / "none.keras")
+    assert metric(at, "Prediction") is None
+    assert "No model yet" in texts(at.info)
+    assert button(at, "Train a first model")
+    assert "No model yet" in texts(at.sidebar.info)
+
+
+def test_clear_empties_the_canvas(monkeypatch, canvas, data, model):
+    canvas.draw(drawing("circle"))
+    at = open_page(monkeypatch, data, model)
+    assert metric(at, "Prediction") is not None
+    button(at, "Clear").click().run()
+    assert canvas.drawing is None
+    assert metric(at, "Prediction") is None
+
+
+# --- label and save -----------------------------------------------------------------------------
+
+
+def test_save_writes_into_the_chosen_class_and_split_and_clears(monkeypatch, canvas, data, model):
+    at = open_page(monkeypatch, data, model)
+    before = len(files(data, "test", "rectangle"))
+    canvas.draw(drawing("rectangle"))
+    at.run()
+    at.selectbox(key="label_choice").select("rectangle")
+    at.radio(key="split").set_value("test")
+    button(at, "Save drawing").click().run()
+    assert not at.exception
+    saved = files(data, "test", "rectangle")
+    assert len(saved) == before + 1
+    counts = dataset.count_images(data)["rectangle"]
+    (toast,) = at.toast
+    assert f"test/rectangle/{saved[-1].name}" in toast.value
+    assert f"{counts['train']} train, {counts['test']} test" in toast.value
+    assert canvas.drawing is None  # cleared for the next drawing
+    assert metric(at, "Prediction") is None
+    assert counts_table(at)["rectangle"] == counts
+
+
+def test_auto_split_keeps_about_a_quarter_in_test(monkeypatch, canvas, data, model):
+    at = open_page(monkeypatch, data, model)
+    at.selectbox(key="label_choice").select("circle")
+    assert at.radio(key="split").value == "auto"
+    assert dataset.count_images(data)["circle"] == {"train": 9, "test": 3}
+    for seed in range(4):
+        canvas.draw(drawing("circle", seed))
+        at.run()
+        button(at, "Save drawing").click().run()
+    # 9 + 3 is already a quarter in test: three more go to train, the fourth to test.
+    assert dataset.count_images(data)["circle"] == {"train": 12, "test": 4}
+
+
+def test_a_blank_drawing_is_refused(monkeypatch, canvas, data, model):
+    at = open_page(monkeypatch, data, model)
+    before = dataset.count_images(data)
+    button(at, "Save drawing").click().run()
+    assert "canvas is blank" in texts(at.error)
+    canvas.drawing = np.full((280, 280, 4), 255, np.uint8)  # white, as the real canvas sends it
+    at.run()
+    button(at, "Save drawing").click().run()
+    assert "canvas is blank" in texts(at.error)
+    assert dataset.count_images(data) == before
+
+
+def test_a_new_class_is_validated_then_created(monkeypatch, canvas, data, model):
+    at = open_page(monkeypatch, data, model)
+    canvas.draw(drawing("triangle"))
+    at.run()
+    at.selectbox(key="label_choice").select("+ New class…")
+    at.run()
+    at.text_input(key="new_label").input("../star")
+    button(at, "Save drawing").click().run()
+    assert "label must be" in texts(at.error)
+    assert not (data.parent / "star").exists()
+    at.text_input(key="new_label").input("Circle")
+    button(at, "Save drawing").click().run()
+    assert "differs only by case" in texts(at.error)
+    at.text_input(key="new_label").input("star")
+    button(at, "Save drawing").click().run()
+    assert not at.error
+    assert dataset.count_images(data)["star"] == {"train": 1, "test": 0}
+    assert at.selectbox(key="label_choice").value == "star"  # ready for the next star
+    assert "star" in counts_table(at)
+
+
+def test_counts_table_is_in_the_sidebar(monkeypatch, canvas, data, model):
+    at = open_page(monkeypatch, data, model)
+    assert counts_table(at) == dataset.count_images(data)
+    total = at.sidebar.table[0].value.to_dict("records")[-1]
+    assert total == {"class": "total", "train": 27, "test": 9, "total": 36}
+
+
+# --- correct the model --------------------------------------------------------------------------
+
+
+def test_one_click_saves_a_wrong_prediction_under_the_right_label(monkeypatch, canvas, data, model):
+    canvas.draw(drawing("triangle"))
+    at = open_page(monkeypatch, data, model)
+    predicted = metric(at, "Prediction").value
+    right = next(name for name in ("circle", "rectangle", "triangle") if name != predicted)
+    labels = [b.label for b in at.button if b.label.startswith("It's a ")]
+    assert sorted(labels) == sorted(
+        f"It's a {n}" for n in ("circle", "rectangle", "triangle") if n != predicted
+    )
+    before = sum(dataset.count_images(data)[right].values())
+    button(at, f"It's a {right}").click().run()
+    assert sum(dataset.count_images(data)[right].values()) == before + 1
+    assert f"/{right}/" in at.toast[0].value
+    assert canvas.drawing is None
+
+
+# --- dataset browser ----------------------------------------------------------------------------
+
+
+def browse(at: AppTest, label: str, split: str) -> None:
+    at.selectbox(key="browse_class").select(label)
+    at.radio(key="browse_split").set_value(split)
+    at.run()
+
+
+def test_browser_shows_thumbnails_and_deletes_the_selected(monkeypatch, canvas, data, model):
+    at = open_page(monkeypatch, data, model)
+    browse(at, "triangle", "train")
+    paths = files(data, "train", "triangle")
+    boxes = [box for box in at.checkbox if box.key.startswith("pick-")]
+    assert sorted(box.label for box in boxes) == sorted(path.name for path in paths)
+    victim = paths[0]
+    at.checkbox(key=f"pick-{victim.name}").check().run()
+    button(at, "Delete (1)").click().run()
+    assert not victim.exists()
+    assert len(files(data, "train", "triangle")) == len(paths) - 1
+    assert counts_table(at)["triangle"]["train"] == len(paths) - 1
+
+
+def test_browser_moves_to_the_other_split_and_another_class(monkeypatch, canvas, data, model):
+    at = open_page(monkeypatch, data, model)
+    browse(at, "circle", "test")
+    first, second = files(data, "test", "circle")[:2]
+    at.checkbox(key=f"pick-{first.name}").check().run()
+    button(at, "Move to train (1)").click().run()
+    assert not first.exists()
+    assert len(files(data, "train", "circle")) == 10
+    browse(at, "circle", "test")
+    at.checkbox(key=f"pick-{second.name}").check().run()
+    at.selectbox(key="browse_target").select("triangle").run()
+    button(at, "Move to triangle (1)").click().run()
+    assert not second.exists()
+    assert len(files(data, "test", "triangle")) == 4
+    assert counts_table(at)["circle"] == {"train": 10, "test": 1}
+
+
+def test_browser_pages_through_a_large_class(monkeypatch, canvas, tmp_path, model):
+    big = tmp_path / "big"
+    synth_dataset(big, per_class=40, seed=2, classes=["circle", "rectangle"], test_fraction=0)
+    at = open_page(monkeypatch, big, model)
+    browse(at, "circle", "train")
+    page_input = at.number_input(key="browse_page-circle-train")
+    assert page_input.label == "Page (of 2)"
+    on_first = {box.label for box in at.checkbox if box.key.startswith("pick-")}
+    assert len(on_first) == 24
+    page_input.set_value(2).run()
+    on_second = {box.label for box in at.checkbox if box.key.startswith("pick-")}
+    assert len(on_second) == 16 and not on_first & on_second
+    assert on_first | on_second == {path.name for path in files(big, "train", "circle")}
+
+
+# --- train --------------------------------------------------------------------------------------
+
+
+def wait_for(at: AppTest, done, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception, at.exception
+
+
+def set_training(at: AppTest, epochs: int) -> None:
+    """A short run of the default recipe, without augmentation."""
+    at.number_input(key="epochs-default").set_value(epochs)
+    at.toggle(key="augment-default").set_value(False)
+    at.run()
+
+
+def set_long_training(at: AppTest) -> None:
+    """A run that goes on until cancelled (the tutorial recipe never stops early)."""
+    at.selectbox(key="recipe_name").select("tutorial").run()
+    at.number_input(key="epochs-tutorial").set_value(1000).run()
+
+
+def test_train_shows_progress_then_metrics_and_switches_the_model(
+    monkeypatch, canvas, data, model, tmp_path
+):
+    new_model = tmp_path / "trained.keras"
+    shutil.copy(model, new_model)
+    before = new_model.stat().st_mtime_ns
+    canvas.draw(drawing("circle"))
+    at = open_page(monkeypatch, data, new_model)
+    set_training(at, epochs=3)
+    button(at, "Train model").click().run()
+    assert button(at, "Train model").disabled  # one run at a time
+    assert at.get("progress") or metric(at, "Test accuracy", at.main)
+    wait_for(at, lambda: metric(at, "Test accuracy", at.main) is not None)
+    assert new_model.stat().st_mtime_ns != before
+    assert metric(at, "Epochs", at.main).value == "3"
+    assert "finished" in at.toast[0].value
+    # The per-class accuracy and the confusion matrix cover every class.
+    tables = {frame.value.columns[-1]: frame.value for frame in at.main.dataframe}
+    assert list(tables["accuracy"]["class"]) == ["circle", "rectangle", "triangle"]
+    confusion = tables["triangle"].set_index("true \\ predicted")
+    assert list(confusion.index) == list(confusion.columns) == ["circle", "rectangle", "triangle"]
+    assert confusion.to_numpy().sum() == 9  # every test drawing
+    # Live predictions use the new file: what the page shows is what the new model says.
+    from shapecnn.inference import Classifier
+
+    expected = Classifier.load(new_model).predict(canvas.drawing)
+    for row in probability_bars(at):
+        assert row["probability"] == pytest.approx(expected[row["class"]], abs=1e-3)
+    # The model panel describes the new model.
+    assert "Trained" in texts(at.sidebar.caption)
+    assert not button(at, "Train model").disabled
+
+
+def test_first_model_is_one_click_away_and_misclassified_drawings_are_shown(
+    monkeypatch, canvas, data, tmp_path
+):
+    path = tmp_path / "first.keras"
+    canvas.draw(drawing("rectangle"))
+    at = open_page(monkeypatch, data, path)
+    set_training(at, epochs=2)
+    button(at, "Train a first model").click().run()
+    assert "Training the first model" in texts(at.info)
+    wait_for(at, lambda: metric(at, "Prediction") is not None)
+    assert path.is_file()
+    accuracy = metric(at, "Test accuracy", at.main)
+    assert accuracy is not None
+    wrong = [c for image in at.main.image for c in image.captions if " → " in c]
+    if accuracy.value != "100%":
+        assert wrong, "misclassified test drawings are shown with what the model said"
+        true, rest = wrong[0].split(" → ")
+        assert true in ("circle", "rectangle", "triangle")
+        assert rest.split()[0] in ("circle", "rectangle", "triangle")
+
+
+def test_cancel_keeps_the_previous_model(monkeypatch, canvas, data, model, tmp_path):
+    kept = tmp_path / "kept.keras"
+    shutil.copy(model, kept)
+    before = kept.read_bytes()
+    at = open_page(monkeypatch, data, kept)
+    set_long_training(at)
+    button(at, "Train model").click().run()
+    button(at, "Cancel").click().run()
+    wait_for(at, lambda: any("Cancelled" in w.value for w in at.warning))
+    assert kept.read_bytes() == before
+    assert not button(at, "Train model").disabled
+
+
+def test_two_sessions_share_one_training_run(monkeypatch, canvas, data, model, tmp_path):
+    shared = tmp_path / "shared.keras"
+    shutil.copy(model, shared)
+    first = open_page(monkeypatch, data, shared)
+    second = open_page(monkeypatch, data, shared)
+    set_long_training(first)
+    set_long_training(second)
+    button(first, "Train model").click().run()
+    # The second tab's button was drawn before the job started: clicking it shows that job.
+    button(second, "Train model").click().run()
+    assert button(second, "Train model").disabled
+    assert second.get("progress")
+    reloaded = open_page(monkeypatch, data, shared)  # a reload shows the running job
+    assert button(reloaded, "Train model").disabled
+    assert reloaded.get("progress")
+    button(reloaded, "Cancel").click().run()
+    wait_for(first, lambda: not button(first, "Train model").disabled)
+
+
+# --- model panel and settings -------------------------------------------------------------------
+
+
+def test_model_panel_describes_the_model_and_offers_a_download(monkeypatch, canvas, data, model):
+    at = open_page(monkeypatch, data, model)
+    assert "circle, rectangle, triangle" in texts(at.sidebar.markdown)
+    assert metric(at, "Test accuracy", at.sidebar) is not None
+    assert metric(at, "Classes", at.sidebar).value == "3"
+    assert "Trained" in texts(at.sidebar.caption)
+    downloads = [e for e in elements(at, "download_button", at.sidebar)]
+    assert downloads and "model.keras" in downloads[0].proto.label
+    assert not at.sidebar.warning
+
+
+def test_model_panel_warns_when_the_classes_no_longer_match(monkeypatch, canvas, data, model):
+    dataset.save_drawing(data, "star", drawing("circle"))
+    at = open_page(monkeypatch, data, model)
+    (warning,) = at.sidebar.warning
+    assert "'star'" in warning.value and "Train again" in warning.value
+
+
+def test_an_empty_dataset_offers_starter_drawings(monkeypatch, canvas, tmp_path):
+    empty = tmp_path / "empty"
+    at = open_page(monkeypatch, empty, tmp_path / "model.keras")
+    assert "No drawings yet" in texts(at.sidebar.info)
+    button(at, "Create starter drawings").click().run()
+    assert set(dataset.count_images(empty)) == {"circle", "rectangle", "triangle"}
+    assert set(counts_table(at)) == {"circle", "rectangle", "triangle"}
+
+
+def test_settings_come_from_arguments_then_environment_then_defaults(monkeypatch):
+    import importlib.util
+
+    from shapecnn.config import DEFAULT_DATA, DEFAULT_MODEL
+
+    spec = importlib.util.spec_from_file_location("shapecnn_app", APP)
+    app = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "shapecnn_app", app)
+    spec.loader.exec_module(app)  # main() runs only under `streamlit run`
+    assert app.parse_settings([], {}) == app.Settings(DEFAULT_DATA, DEFAULT_MODEL)
+    environ = {"SHAPECNN_DATA": "/d", "SHAPECNN_MODEL": "/m.keras"}
+    assert app.parse_settings([], environ) == app.Settings(Path("/d"), Path("/m.keras"))
+    given = app.parse_settings(["--data", "x", "--model", "y.keras", "--other"], environ)
+    assert given == app.Settings(Path("x"), Path("y.keras"))
