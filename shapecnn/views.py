@@ -65,7 +65,9 @@ def model_input_image(model_input: np.ndarray, size: int = 120) -> Image.Image:
     if gray.ndim == 3:
         gray = gray.mean(axis=2)
     pixels = np.round(np.clip(gray, 0.0, 1.0) * 255).astype(np.uint8)
-    return Image.fromarray(pixels, mode="L").resize((size, size), Image.Resampling.NEAREST)
+    image = Image.fromarray(pixels, mode="L").resize((size, size), Image.Resampling.NEAREST)
+    # A thin grey frame shows where the model's input ends on a white page.
+    return ImageOps.expand(image, border=1, fill=190)
 
 
 def probability_rows(probabilities: dict[str, float]) -> list[dict]:
@@ -188,6 +190,14 @@ def model_stamp(path: str | os.PathLike) -> tuple[int, int] | None:
     return stat.st_mtime_ns, stat.st_size
 
 
+def trained_when(metadata: dict) -> str:
+    """When a model was trained, in local time to the second (or 'unknown')."""
+    trained_at = metadata.get("trained_at") or "unknown"
+    with contextlib.suppress(TypeError, ValueError):
+        return datetime.fromisoformat(trained_at).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return trained_at
+
+
 def model_info(path: str | os.PathLike) -> ModelInfo | None:
     """ModelInfo for a model file; None if there is no file; ModelFileError if it is not ours."""
     path = Path(path)
@@ -195,13 +205,10 @@ def model_info(path: str | os.PathLike) -> ModelInfo | None:
         return None
     metadata = read_metadata(path)
     metrics = metadata.get("test_metrics") or {}
-    trained_at = metadata.get("trained_at", "")
-    with contextlib.suppress(TypeError, ValueError):
-        trained_at = datetime.fromisoformat(trained_at).astimezone().strftime("%Y-%m-%d %H:%M")
     return ModelInfo(
         path=path,
         classes=list(metadata.get("class_names", [])),
-        trained_at=trained_at or "unknown",
+        trained_at=trained_when(metadata),
         test_accuracy=metrics.get("accuracy"),
         counts=metadata.get("counts", {}),
         recipe=metadata.get("recipe", {}),
