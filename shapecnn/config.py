@@ -60,8 +60,10 @@ class Recipe:
     learning_rate: float = 1e-3
     architecture: str = "tutorial"
     augment: bool = False
-    # Stop when the training loss has not improved for this many epochs (None: never).
+    # Stop when the training loss has not improved for this many epochs (None: never), but not
+    # before min_steps batches: a small dataset has few batches per epoch and needs more epochs.
     early_stopping_patience: int | None = None
+    min_steps: int = 0
     seed: int = 3
 
     def to_dict(self) -> dict:
@@ -75,11 +77,12 @@ RECIPES = {
     # Ours: bigger batches and on-the-fly augmentation, stopped when the loss stops improving.
     "default": Recipe(
         name="default",
-        epochs=40,
+        epochs=100,
         batch_size=16,
         learning_rate=2e-3,
         augment=True,
         early_stopping_patience=6,
+        min_steps=250,
         seed=3,
     ),
     # The tutorial's recipe: batch 3, 50 epochs of 45 steps, no augmentation, seed 3.

@@ -206,6 +206,46 @@ HANDS: dict[str, Hand] = {
 }
 
 
+def random_hand(rng: np.random.Generator, name: str = "stranger") -> Hand:
+    """A new hand with its own style, drawn from ranges wider than the named hands cover.
+
+    A stand-in for a stranger: a person whose drawings no model has seen. Every range is itself
+    random, so two strangers differ as much from each other as from HANDS.
+    """
+    _check_rng(rng)
+
+    def span(low: float, high: float, width: float) -> Range:
+        start = float(rng.uniform(low, high - width))
+        return (start, start + width)
+
+    size_low = float(rng.uniform(0.3, 0.7))
+    stroke_low = float(rng.uniform(3.0, 12.0))
+    count = int(rng.integers(2, 6))
+    kinds = tuple(str(kind) for kind in rng.choice(TRIANGLE_KINDS, count, replace=False))
+    return Hand(
+        name=name,
+        size=(size_low, float(min(1.0, size_low + rng.uniform(0.1, 0.35)))),
+        spread=float(rng.uniform(0.2, 1.0)),
+        stroke_width=(stroke_low, stroke_low + float(rng.uniform(0.5, 4.0))),
+        wobble=span(0.004, 0.045, 0.012),
+        wobble_wavelength=span(0.3, 2.5, 0.8),
+        tremor=(0.0, float(rng.choice([0.0, rng.uniform(0.002, 0.008)]))),
+        closure=span(-0.15, 0.2, 0.12),
+        stroke_end=span(-0.06, 0.14, 0.08),
+        corner_jitter=float(rng.uniform(0.01, 0.06)),
+        p_rounded=float(rng.uniform(0.0, 0.7)),
+        rounding=span(0.03, 0.35, 0.12),
+        p_one_stroke=float(rng.uniform(0.2, 0.9)),
+        p_axis_aligned=float(rng.uniform(0.3, 0.95)),
+        max_rotation=float(rng.uniform(5.0, 35.0)),
+        rect_aspect=span(0.2, 1.0, 0.35),
+        p_square=float(rng.uniform(0.0, 0.5)),
+        ellipse_aspect=span(0.55, 1.0, 0.2),
+        triangle_kinds=kinds,
+        point_spacing=span(2.0, 9.0, 2.0),
+    )
+
+
 # --- validation ---------------------------------------------------------------------------------
 
 

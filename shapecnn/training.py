@@ -174,11 +174,12 @@ class _Fitter:
         test_x = tf.constant(test.x) if len(test) else None
         test_y = tf.constant(np.eye(self.n_classes, dtype=np.float32)[test.y])
         history: dict[str, list[float]] = {}
-        best, waited = np.inf, 0
+        best, waited, steps = np.inf, 0, 0
         patience = self.recipe.early_stopping_patience
         for epoch in range(1, self.recipe.epochs + 1):
             total_loss = total_correct = seen = 0.0
-            for index in self.batches(len(x)):
+            batches = self.batches(len(x))
+            for index in batches:
                 if should_stop is not None and should_stop():
                     return history, True
                 loss, correct = self.train_step(tf.constant(x[index]), tf.constant(y[index]))
@@ -194,11 +195,12 @@ class _Fitter:
             if on_epoch_end is not None:
                 on_epoch_end(epoch, dict(logs))
             # Early stopping watches the training loss: the test split is for reporting only.
+            steps += len(batches)
             if logs["loss"] < best - 1e-3:
                 best, waited = logs["loss"], 0
             else:
                 waited += 1
-                if patience is not None and waited >= patience:
+                if patience is not None and waited >= patience and steps >= self.recipe.min_steps:
                     break
         return history, False
 
