@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from shapecnn._tensorflow import keras, tf
 
 PAPER = 1.0
@@ -144,3 +146,10 @@ def build_augmentation(seed: int = 0) -> keras.Sequential:
     return keras.Sequential(
         [RandomAffine(seed=seed), RandomStrokeWidth(seed=seed + 1)], name="augmentation"
     )
+
+
+def augmented_versions(model_input, count: int = 8, seed: int = 0):
+    """`count` augmented versions of one preprocessed drawing (size x size x channels), as the
+    network sees them in training: count x size x size x channels, values in [0, 1]."""
+    batch = np.repeat(np.asarray(model_input, dtype=np.float32)[None], count, axis=0)
+    return np.clip(build_augmentation(seed)(batch, training=True).numpy(), 0.0, 1.0)

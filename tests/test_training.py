@@ -3,13 +3,15 @@ import shutil
 import numpy as np
 import pytest
 
+from shapecnn.augment import augmented_versions
 from shapecnn.config import DEFAULT_DATA, RECIPES
 from shapecnn.errors import DatasetError, ShapeCNNError
 from shapecnn.inference import Classifier
 from shapecnn.model import read_metadata
+from shapecnn.preprocess import preprocess
 from shapecnn.training import load_training_data, train
 
-from conftest import make_dataset
+from conftest import draw_outline, make_dataset
 
 
 def test_training_reports_every_epoch_and_saves_model_with_metadata(dataset_root, tmp_path):
@@ -85,3 +87,13 @@ def test_default_recipe_learns_the_starter_data(tmp_path):
     assert result.evaluation.accuracy >= 0.9
     classifier = Classifier.load(tmp_path / "shapes.keras")
     assert classifier.classes == ["circle", "rectangle", "triangle"]
+
+
+def test_augmented_versions_vary_but_keep_the_drawing_on_paper():
+    x = preprocess(draw_outline("triangle"))
+    versions = augmented_versions(x, count=6, seed=1)
+    assert versions.shape == (6, 24, 24, 3)
+    assert versions.min() >= 0.0 and versions.max() <= 1.0
+    assert len({v.tobytes() for v in versions}) == 6  # every version differs
+    assert all((v < 0.5).any() for v in versions)  # the ink is still there
+    np.testing.assert_array_equal(versions, augmented_versions(x, count=6, seed=1))
