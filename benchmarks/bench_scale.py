@@ -157,6 +157,7 @@ def run(quick: bool = False, isolate: bool | None = None) -> Report:
                 f"{epoch:.3f} s",
                 f"{per_drawing[size] * 1e3:.3f} ms",
                 f"{r['rss_after_import']:.0f} MiB",
+                f"{r['rss_after_load']:.0f} MiB",
                 f"{r['rss_peak']:.0f} MiB",
             ]
         )
@@ -203,7 +204,8 @@ def run(quick: bool = False, isolate: bool | None = None) -> Report:
                 "epoch 1 (tracing)",
                 "later epoch",
                 "per drawing",
-                "RSS after import",
+                "peak RSS after import",
+                "after reading",
                 "peak RSS",
             ],
             rows,

@@ -68,7 +68,7 @@ def measure_peak_gmacs(quick: bool) -> float:
     b = tf.random.uniform((n, n), seed=2)
     tf.matmul(a, b).numpy()
     best = math.inf
-    for _ in range(3 if quick else 10):
+    for _ in range(3 if quick else 5):
         started = time.perf_counter()
         tf.matmul(a, b).numpy()
         best = min(best, time.perf_counter() - started)
@@ -217,27 +217,30 @@ def run_cli() -> dict:
 
 
 def run(quick: bool = False) -> Report:
-    from shapecnn._tensorflow import tf
     from shapecnn.config import DEFAULT_DATA
     from shapecnn.training import load_training_data
 
-    # shapecnn.train turns op determinism on for the whole process; on from the start, so the
-    # reference runs under the same setting whichever goes first.
-    tf.config.experimental.enable_op_determinism()
     root = Path(DEFAULT_DATA)
     report = Report(NAME, TITLE, quick=quick)
     reference_epochs = 1 if quick else TUTORIAL_EPOCHS
     ours_epochs = 1 if quick else None
     order = ["reference", "ours"] if quick else ["reference", "ours", "ours", "reference"]
     runs = {"reference": [], "ours": []}
+    # The peak is the best matmul rate seen at any point of the run: other programs on the
+    # machine slow a single measurement down.
+    peaks = [measure_peak_gmacs(quick)]
+    determinism_off = True
     for which in order:
         if which == "reference":
+            # The tutorial never asked for deterministic ops; shapecnn.train turns them on itself.
+            determinism_off = _disable_op_determinism()
             runs["reference"].append(
                 run_reference(root, reference_epochs, 5 if quick else TUTORIAL_STEPS)
             )
         else:
             runs["ours"].append(run_ours(root, ours_epochs))
-    peak = measure_peak_gmacs(quick)
+        peaks.append(measure_peak_gmacs(quick))
+    peak = max(peaks)
     load_started = time.perf_counter()
     load_training_data(root)
     load_seconds = time.perf_counter() - load_started
@@ -263,7 +266,7 @@ def run(quick: bool = False) -> Report:
             f"tutorial recipe: {ref_acc:.1%}",
             our_acc / ref_acc if ref_acc else None,
             ">= reference",
-            our_acc >= ref_acc,
+            our_acc >= ref_acc - 1e-6,
         ),
     ]
 
@@ -283,6 +286,7 @@ def run(quick: bool = False) -> Report:
                     r["trained_images"],
                     f"{done / 1e9:.0f} G",
                     f"{rate:.2f}",
+                    f"{done / r['cpu'] / 1e9:.2f}",
                     f"{rate / peak:.1%}",
                     f"{rate / theory:.1%}" if theory else "",
                     f"{r['accuracy']:.1%}",
@@ -291,16 +295,19 @@ def run(quick: bool = False) -> Report:
     report.figures.append(
         Figure(
             "share of the arithmetic peak (ours, first run)",
-            peak_rows[len(runs["reference"])][7],
+            peak_rows[len(runs["reference"])][8],
             f"matmul peak: {peak:.1f} GMAC/s",
         )
     )
     report.details += [
         f"One forward pass is {macs / 1e6:.2f} M multiply-adds per image; a training step is "
         "counted as 3 forward passes per image (backward is about twice the forward), "
-        "validation as one. Measured peak: the best of repeated "
+        "validation as one. The reference ran with TensorFlow's op determinism "
+        + ("off, as the tutorial did" if determinism_off else "on (it could not be turned off)")
+        + "; ours turns it on itself. Measured peak: the best of repeated "
         f"{'512' if quick else '2048'}x{'512' if quick else '2048'} float32 matmuls in "
-        f"TensorFlow, {peak:.1f} GMAC/s; theoretical: "
+        f"TensorFlow, best of {len(peaks)} measurements spread over the run, {peak:.1f} GMAC/s "
+        f"(worst {min(peaks):.1f}); theoretical: "
         + (f"{theory:.1f} GMAC/s ({how})." if theory else f"{how}."),
         "",
         *md_table(
@@ -311,7 +318,8 @@ def run(quick: bool = False) -> Report:
                 "epochs",
                 "images trained",
                 "multiply-adds",
-                "GMAC/s",
+                "GMAC/s (wall)",
+                "GMAC per CPU-s",
                 "of matmul peak",
                 "of theoretical",
                 "test accuracy",
@@ -375,6 +383,18 @@ def run(quick: bool = False) -> Report:
         + f"; a bare `import shapecnn._tensorflow` subprocess takes {secs(cli['import'])}.",
     ]
     return report
+
+
+def _disable_op_determinism() -> bool:
+    """Turn TensorFlow's op determinism off again (no public API does); False if impossible."""
+    try:
+        from tensorflow.python.framework import config
+    except ImportError:
+        return False
+    if hasattr(config, "disable_op_determinism"):
+        config.disable_op_determinism()
+        return True
+    return False
 
 
 def _median_or_zero(values) -> float:

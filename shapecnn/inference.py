@@ -31,8 +31,9 @@ from shapecnn.model import load_model
 from shapecnn.preprocess import preprocess
 
 # Batches up to this size run in numpy; larger ones in TensorFlow, whose multi-threaded
-# convolutions win once there is enough arithmetic to share (see benchmarks/RESULTS.md).
-NUMPY_MAX_BATCH = 8
+# convolutions win once there is enough arithmetic to share: here they break even at about 8
+# drawings on a quiet machine and at 2 to 4 on a busy one (benchmarks/RESULTS.md, prediction).
+NUMPY_MAX_BATCH = 4
 # The numpy network is used only if its probabilities agree with TensorFlow's this closely.
 AGREEMENT_TOLERANCE = 1e-5
 
