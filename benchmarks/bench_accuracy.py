@@ -161,7 +161,7 @@ def main(argv=None) -> int:
         for hand in hands:
             others = [h for h in synth.HANDS if h != hand]
             root = Path(tmp) / f"without-{hand}"
-            synth.synth_dataset(root, per_class=20, seed=101, hands=others)
+            synth.synth_dataset(root, per_class=100, seed=101, hands=others)
             result, _ = train_on(root)
             images, labels = hand_set(hand, 5, per_stranger)
             rows.append(
@@ -169,7 +169,7 @@ def main(argv=None) -> int:
                     "held-out hand",
                     "default recipe, ink crop",
                     accuracy(result.model, PreprocessConfig(), images, labels),
-                    f"trained on 20/class by the other hands, tested on '{hand}'",
+                    f"trained on 100/class by the other hands, tested on '{hand}'",
                 )
             )
             print(rows[-1], flush=True)
