@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         "info",
         help="list classes, counts per split and unreadable files",
         description="Show a dataset's classes, the number of drawings per class and split, and "
-        "every file that training would skip (with the reason).",
+        "every file that training would skip (with the reason). Removes temporary files that "
+        "interrupted saves left behind (hidden, older than 10 minutes).",
     )
     info.add_argument("--data", type=Path, default=DEFAULT_DATA, help=data_help)
 
@@ -166,11 +167,15 @@ def cmd_info(args) -> int:
             print(f"  {path}: {reason}")
     else:
         print("no unreadable files")
+    removed = dataset.clean_temp_files(root)
+    if removed:
+        print(f"removed {removed} temporary files left by interrupted saves")
     return 0
 
 
 def cmd_add(args) -> int:
     saved = dataset.import_images(args.data, args.label, args.images, args.split)
+    dataset.clean_temp_files(args.data)
     for source, target in zip(args.images, saved, strict=True):
         print(f"{source} -> {target}")
     label = dataset.validate_label(args.label)

@@ -11,11 +11,14 @@ Hidden files (names starting with '.') are never drawings: leftover temporary fi
 
 from __future__ import annotations
 
+import functools
+import io
 import os
 import time
 import unicodedata
 import uuid
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -260,6 +263,232 @@ def import_images(
     return saved
 
 
+# --- uploads ------------------------------------------------------------------------------------
+
+# One upload (all its files together). The page's uploader has the same limit
+# (server.maxUploadSize in .streamlit/config.toml), so this guards the Python API too.
+_MB = 1024 * 1024  # as Streamlit counts megabytes
+MAX_UPLOAD_BYTES = 20 * _MB
+# A zip can claim far more than it weighs ("zip bomb"): limits on what it may expand to.
+MAX_ZIP_ENTRIES = 10_000
+MAX_ZIP_BYTES = 200 * _MB
+MAX_ENTRY_BYTES = 20 * _MB
+# What a zip made by macOS or Windows carries besides the drawings.
+_SYSTEM_NAMES = ("__MACOSX", "Thumbs.db", "desktop.ini")
+
+
+@dataclass
+class ImportReport:
+    """What an upload did: the drawings saved, and each file skipped (its name, why)."""
+
+    saved: list[Path] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _auto_splitter(root: str | os.PathLike, split: str):
+    """A function label -> split: `split` itself, or choose_split's rule when it is 'auto'
+    (counted once, then kept up to date here rather than by listing the folder per file)."""
+    counts = {label: dict(c) for label, c in count_images(root).items()}
+
+    def next_split(label: str) -> str:
+        if split != "auto":
+            return split
+        c = counts.setdefault(label, {"train": 0, "test": 0})
+        chosen = "test" if (c["test"] + 1) * 4 <= c["train"] + c["test"] + 1 else "train"
+        c[chosen] += 1
+        return chosen
+
+    return next_split
+
+
+def _entry_parts(name: str) -> list[str] | None:
+    """The folders and file name of a zip entry, or None if the entry could write outside the
+    dataset: an absolute path, a drive letter or a '..' component ("zip slip")."""
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return None
+    parts = [part for part in name.replace("\\", "/").split("/") if part not in ("", ".")]
+    if ".." in parts:
+        return None
+    return parts
+
+
+def _check_labels(root: str | os.PathLike, labels: list[str]) -> None:
+    """Validate the labels of an upload together: each one, and no two differing only by case."""
+    problems, seen = [], {}
+    for label in labels:
+        try:
+            label = resolve_label(root, label)
+        except InvalidLabelError as error:
+            problems.append(str(error))
+            continue
+        other = seen.setdefault(label.casefold(), label)
+        if other != label:
+            problems.append(f"class folders {other!r} and {label!r} differ only by case")
+    if problems:
+        raise InvalidLabelError("nothing imported: " + "; ".join(problems))
+
+
+def _read_drawing(name: str, data: bytes, config: PreprocessConfig) -> Image.Image:
+    image = open_image(data, name=name)
+    ink_box(to_ink(image), config.ink_threshold)  # raises BlankDrawingError
+    return _as_storable_image(image)
+
+
+def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    # zipfile stops at the declared size (checked against the limits) and checks the CRC.
+    with archive.open(info) as entry:
+        return entry.read(MAX_ENTRY_BYTES + 1)
+
+
+def _zip_plan(archive: zipfile.ZipFile, upload: str, label: str | None):
+    """[(entry, label, split or None)] for the drawings of a zip, and [(name, reason)] skipped.
+
+    Raises for an archive that must not be unpacked at all (unsafe paths, a zip bomb)."""
+    entries = [info for info in archive.infolist() if not info.is_dir()]
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise InvalidImageError(
+            f"{upload}: {len(entries):,} files; at most {MAX_ZIP_ENTRIES:,} per zip, "
+            "nothing imported"
+        )
+    declared = sum(info.file_size for info in entries)
+    if declared > MAX_ZIP_BYTES:
+        raise InvalidImageError(
+            f"{upload}: expands to {declared / _MB:,.0f} MB; at most "
+            f"{MAX_ZIP_BYTES / _MB:,.0f} MB per zip, nothing imported"
+        )
+    unsafe = [info.filename for info in entries if _entry_parts(info.filename) is None]
+    if unsafe:
+        raise InvalidImageError(
+            f"{upload}: refused, entries with '..', an absolute path or a drive letter could "
+            f"write outside the dataset: {', '.join(repr(n) for n in unsafe[:5])}"
+            + (f" and {len(unsafe) - 5} more" if len(unsafe) > 5 else "")
+            + "; nothing imported"
+        )
+    plan, skipped = [], []
+    for info in entries:
+        *folders, filename = _entry_parts(info.filename)
+        shown = f"{upload}/{info.filename}"
+        if any(part.startswith(".") or part in _SYSTEM_NAMES for part in (*folders, filename)):
+            skipped.append((shown, "hidden or system file"))
+        elif Path(filename).suffix.lower() not in IMAGE_SUFFIXES:
+            skipped.append((shown, "not an image file (PNG, JPEG, BMP or GIF)"))
+        elif info.file_size > MAX_ENTRY_BYTES:
+            skipped.append(
+                (
+                    shown,
+                    f"{info.file_size / _MB:,.0f} MB; at most {MAX_ENTRY_BYTES // _MB} MB an image",
+                )
+            )
+        elif len(folders) >= 2 and folders[-2] in SPLITS:
+            plan.append((info, folders[-1], folders[-2]))
+        elif folders and folders[-1] not in SPLITS:
+            plan.append((info, folders[-1], None))
+        elif label:
+            plan.append((info, label, None))
+        else:
+            skipped.append((shown, "not in a class folder (<class>/<file> in the zip)"))
+    return plan, skipped
+
+
+def import_uploads(
+    root: str | os.PathLike,
+    uploads: list[tuple[str, bytes]],
+    label: str | None = None,
+    split: str = "auto",
+    config: PreprocessConfig = DEFAULT_CONFIG,
+) -> ImportReport:
+    """Import uploaded files, given as (file name, bytes): images and zips of class folders.
+
+    Images go to `label`. A zip holds <class>/<image> or train|test/<class>/<image> entries,
+    under any folder; the class comes from the folder, the split from the zip when it has one,
+    else from `split`. Every drawing is checked (an image, not blank, not too big) and written
+    atomically under a new unique name; files that are not usable drawings are skipped and
+    listed in the report.
+
+    Refused as a whole, with nothing written: more than MAX_UPLOAD_BYTES, a bad or clashing
+    class name, zip entries with '..', absolute paths or drive letters, and zips that would
+    expand beyond MAX_ZIP_ENTRIES files or MAX_ZIP_BYTES.
+    """
+    split = validate_split(split)
+    total = sum(len(data) for _, data in uploads)
+    if total > MAX_UPLOAD_BYTES:
+        raise InvalidImageError(
+            f"the upload is {total / _MB:.1f} MB; at most {MAX_UPLOAD_BYTES // _MB} MB at "
+            "once, nothing imported"
+        )
+    if not uploads:
+        raise ShapeCNNError("no files given: upload images or a zip of class folders")
+    report = ImportReport()
+    archives, images = [], []
+    for name, data in uploads:
+        if name.lower().endswith(".zip"):
+            try:
+                archive = zipfile.ZipFile(io.BytesIO(data))
+            except (zipfile.BadZipFile, OSError) as error:
+                report.skipped.append((name, f"not a readable zip ({error})"))
+                continue
+            archives.append((name, archive))
+        else:
+            images.append((name, data))
+    if images and not label:
+        raise InvalidLabelError(
+            "choose the class of the uploaded images (zip entries take theirs from their "
+            "folder); nothing imported"
+        )
+    # Everything that refuses the whole upload is found before anything is decoded or written.
+    plans, labels = [], [label] if images else []
+    for name, archive in archives:
+        plan, skipped = _zip_plan(archive, name, label)
+        plans.append((name, archive, plan))
+        report.skipped.extend(skipped)
+        labels.extend(entry_label for _, entry_label, _ in plan)
+    _check_labels(root, list(dict.fromkeys(labels)))
+    labels = {raw: validate_label(raw) for raw in labels}
+    next_split = _auto_splitter(root, split)
+
+    def store(shown: str, raw_label: str, entry_split: str | None, read) -> None:
+        try:
+            image = _read_drawing(shown, read(), config)
+        except (ShapeCNNError, zipfile.BadZipFile, RuntimeError, OSError) as error:
+            # RuntimeError: an encrypted entry; BadZipFile: a damaged one.
+            report.skipped.append((shown, str(error).removeprefix(f"{shown}: ")))
+            return
+        entry_label = labels[raw_label]
+        target = entry_split or next_split(entry_label)
+        report.saved.append(save_image(root, target, entry_label, image))
+
+    for name, data in images:
+        store(name, label, None, lambda data=data: data)
+    for name, archive, plan in plans:
+        with archive:
+            for info, entry_label, entry_split in plan:
+                shown = f"{name}/{info.filename}"
+                store(
+                    shown, entry_label, entry_split, functools.partial(_read_entry, archive, info)
+                )
+    return report
+
+
+def import_zip(
+    root: str | os.PathLike,
+    source: str | os.PathLike | bytes,
+    split: str = "auto",
+    config: PreprocessConfig = DEFAULT_CONFIG,
+) -> ImportReport:
+    """Import a zip of class folders (a path or its bytes); see import_uploads."""
+    if isinstance(source, (str, os.PathLike)):
+        size = Path(source).stat().st_size
+        if size > MAX_UPLOAD_BYTES:
+            raise InvalidImageError(
+                f"{source} is {size / _MB:.1f} MB; at most {MAX_UPLOAD_BYTES // _MB} MB at "
+                "once, nothing imported"
+            )
+        name, data = Path(source).name, Path(source).read_bytes()
+    else:
+        name, data = "upload.zip", bytes(source)
+    return import_uploads(root, [(name, data)], split=split, config=config)
+
+
 def delete_image(root: str | os.PathLike, path: str | os.PathLike) -> None:
     """Delete one drawing of the dataset (refusing paths outside it)."""
     _inside_dataset(root, path).unlink()
@@ -358,16 +587,32 @@ def load_samples(
 
 
 def find_problems(root: str | os.PathLike) -> list[tuple[Path, str]]:
-    """Every file in the dataset that training would skip, with the reason."""
+    """Every file in the dataset that training would skip, with the reason.
+
+    Each file is decoded once per version (path, inode, mtime, size), so asking again after a
+    save costs a listing and one decode of the new file, not a decode of the whole dataset.
+    """
     problems = []
     for split in SPLITS:
         for label in list_classes(root):
             for path in list_files(root, split, label):
                 try:
-                    ink_box(to_ink(path), DEFAULT_CONFIG.ink_threshold)
-                except ShapeCNNError as error:
-                    problems.append((path, str(error).removeprefix(f"{path}: ")))
+                    stat = path.stat()
+                except FileNotFoundError:
+                    continue  # deleted since the listing: nothing for training to skip
+                reason = _problem_of(str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+                if reason is not None:
+                    problems.append((path, reason))
     return problems
+
+
+@functools.lru_cache(maxsize=65536)
+def _problem_of(path: str, _inode: int, _mtime_ns: int, _size: int) -> str | None:
+    try:
+        ink_box(to_ink(path), DEFAULT_CONFIG.ink_threshold)
+    except ShapeCNNError as error:
+        return str(error).removeprefix(f"{path}: ")
+    return None
 
 
 def require_dataset(root: str | os.PathLike) -> Path:

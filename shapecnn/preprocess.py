@@ -9,6 +9,7 @@ the canvas or stroke width.
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
@@ -25,16 +26,27 @@ DEFAULT_CONFIG = PreprocessConfig()
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
-def open_image(path: str | os.PathLike) -> Image.Image:
+def open_image(source, name: str | None = None) -> Image.Image:
     """Open and fully decode an image file, refusing what is not a sane image.
 
-    The size is checked from the header before the pixels are decoded, so a PNG that claims
-    10,000 x 10,000 pixels costs nothing.
+    `source` is a path, the file's bytes or a binary file object (an upload); messages name it
+    by `name`, else by its path. The size is checked from the header before the pixels are
+    decoded, so a PNG that claims 10,000 x 10,000 pixels costs nothing.
     """
-    path = Path(path)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        shown = name or str(path)
+        empty = path.is_file() and path.stat().st_size == 0
+    else:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            source = io.BytesIO(source)
+        path = source
+        shown = name or str(getattr(source, "name", "upload"))
+        empty = source.seek(0, io.SEEK_END) == 0
+        source.seek(0)
     try:
-        if path.is_file() and path.stat().st_size == 0:
-            raise InvalidImageError(f"{path}: empty file (0 bytes), not an image")
+        if empty:
+            raise InvalidImageError(f"{shown}: empty file (0 bytes), not an image")
         with warnings.catch_warnings():
             # PIL warns about huge images itself; we refuse them below with a clearer message.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -43,7 +55,7 @@ def open_image(path: str | os.PathLike) -> Image.Image:
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise InvalidImageError(
-                    f"{path}: image is {width}x{height} pixels; at most "
+                    f"{shown}: image is {width}x{height} pixels; at most "
                     f"{MAX_IMAGE_PIXELS:,} pixels (e.g. 4096x4096) are allowed"
                 )
             image.load()
@@ -51,13 +63,13 @@ def open_image(path: str | os.PathLike) -> Image.Image:
     except InvalidImageError:
         raise
     except FileNotFoundError:
-        raise InvalidImageError(f"{path}: no such file") from None
+        raise InvalidImageError(f"{shown}: no such file") from None
     except IsADirectoryError:
-        raise InvalidImageError(f"{path}: is a folder, not an image file") from None
+        raise InvalidImageError(f"{shown}: is a folder, not an image file") from None
     except UnidentifiedImageError:
-        raise InvalidImageError(f"{path}: not an image file (PNG, JPEG, BMP or GIF)") from None
+        raise InvalidImageError(f"{shown}: not an image file (PNG, JPEG, BMP or GIF)") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise InvalidImageError(f"{path}: unreadable image ({error})") from None
+        raise InvalidImageError(f"{shown}: unreadable image ({error})") from None
 
 
 def to_ink(image) -> np.ndarray:

@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -166,3 +167,27 @@ def test_real_process_predicts_with_only_our_line_on_stderr(trained_model, tmp_p
     assert process.stderr.strip().splitlines() == [
         f"python -m shapecnn predict: error: {tmp_path / 'missing.png'}: no such file"
     ]
+
+
+def test_info_names_every_bad_file_and_removes_stale_temporary_files(capsys, tmp_path):
+    import os
+    import time
+
+    from test_dataset import _bad_files, _good_variants
+
+    folder = tmp_path / "train" / "circle"
+    folder.mkdir(parents=True)
+    _good_variants(folder)
+    bad = _bad_files(folder)
+    stale, fresh = folder / ".tmp-crashed.png", folder / ".tmp-saving-now.png"
+    stale.write_bytes(b"\x89PNG half")
+    fresh.write_bytes(b"\x89PNG half")
+    os.utime(stale, (time.time() - 3600,) * 2)
+    code, out, _ = run(capsys, "info", "--data", tmp_path)
+    assert code == 0
+    assert f"{len(bad)} unreadable files (training skips them):" in out
+    listed = {line.strip().split(": ")[0] for line in out.splitlines() if line.startswith("  /")}
+    assert {Path(name).name for name in listed} == bad
+    assert ".tmp-" not in out.split("removed")[0]  # leftovers are not drawings
+    assert "removed 1 temporary files left by interrupted saves" in out
+    assert not stale.exists() and fresh.exists()  # a save may still be writing the fresh one

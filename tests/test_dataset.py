@@ -180,3 +180,116 @@ def test_move_and_delete_a_drawing(dataset_root):
     assert counts["circle"]["train"] == 5 and counts["triangle"]["test"] == 2
     with pytest.raises(ShapeCNNError, match="not a drawing of the dataset"):
         dataset.delete_image(dataset_root, dataset_root.parent / "elsewhere.png")
+
+
+# --- junk in the dataset ------------------------------------------------------------------------
+
+
+def _good_variants(folder: Path) -> list[str]:
+    """The same circle saved in every format and pixel mode people's files come in."""
+    base = draw_outline("circle")
+    ink = base.convert("L").point(lambda v: 255 - v)
+    transparent = Image.new("RGBA", base.size, (255, 0, 0, 0))  # invisible red paper
+    transparent.paste((0, 0, 0, 255), mask=ink)
+    # Palette index 0 (red) is transparent paper, index 1 black ink.
+    paletted = Image.new("P", base.size, 0)
+    paletted.putpalette([255, 0, 0, 0, 0, 0])
+    paletted.paste(1, mask=ink.point(lambda v: 255 * (v > 127)))
+    paletted.save(folder / "paletted-transparent.png", transparency=0)
+    variants = {
+        "gray.png": base.convert("L"),
+        "gray16.png": Image.fromarray(np.asarray(base.convert("L")).astype(np.uint16) * 257),
+        "bilevel.png": base.convert("1"),
+        "paletted.png": base.convert("P", palette=Image.Palette.ADAPTIVE, colors=4),
+        "rgba.png": transparent,
+        "gray-alpha.png": transparent.convert("LA"),
+        "photo.jpg": base,
+        "GRAY.JPEG": base.convert("L"),
+        "cmyk.jpeg": base.convert("CMYK"),
+    }
+    for name, image in variants.items():
+        image.save(folder / name)
+    return [*variants, "paletted-transparent.png"]
+
+
+def _bad_files(folder: Path) -> set[str]:
+    from test_preprocess import _png_claiming
+
+    good = folder / "gray.png"
+    (folder / "notes.txt").write_text("not an image")
+    (folder / "README").write_text("no suffix at all")
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "truncated.png").write_bytes(good.read_bytes()[:300])
+    (folder / "bomb.png").write_bytes(_png_claiming(10_000, 10_000))
+    (folder / "text.png").write_text("a text file named like a PNG")
+    (folder / "blank.png").write_bytes(_encoded(Image.new("RGB", (80, 80), "white")))
+    return {
+        "notes.txt",
+        "README",
+        "empty.png",
+        "truncated.png",
+        "bomb.png",
+        "text.png",
+        "blank.png",
+    }
+
+
+def _encoded(image: Image.Image, fmt: str = "PNG") -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def test_every_good_image_kind_is_used_and_every_bad_file_named(tmp_path):
+    root = tmp_path / "data"
+    folder = root / "train" / "circle"
+    folder.mkdir(parents=True)
+    variants = _good_variants(folder)
+    bad = _bad_files(folder)
+    (folder / "subfolder").mkdir()  # not a file: neither used nor a problem
+
+    with pytest.warns(UserWarning) as warned:
+        samples = dataset.load_samples(root, "train")
+    assert sorted(p.name for p in samples.paths) == sorted(variants)
+    assert {path.name for path, _ in samples.skipped} == bad
+    assert {
+        Path(str(w.message).removeprefix("skipped ").split(": ")[0]).name for w in warned
+    } == bad
+    # Every kind, once decoded, is the same drawing to the model.
+    from shapecnn.preprocess import preprocess
+
+    expected = preprocess(draw_outline("circle"))
+    for path, x in zip(samples.paths, samples.x, strict=True):
+        assert np.abs(x - expected).mean() < 0.02, path.name
+
+    reasons = dict((path.name, reason) for path, reason in dataset.find_problems(root))
+    assert set(reasons) == bad
+    assert "10000x10000" in reasons["bomb.png"]
+    assert "empty file" in reasons["empty.png"]
+    assert "blank" in reasons["blank.png"]
+    assert "not an image" in reasons["notes.txt"]
+
+
+def test_find_problems_decodes_each_file_version_once(dataset_root, monkeypatch):
+    from shapecnn import preprocess as preprocess_module
+
+    decoded = []
+    real_open = preprocess_module.open_image
+    monkeypatch.setattr(
+        preprocess_module,
+        "open_image",
+        lambda path, *a, **k: decoded.append(path) or real_open(path, *a, **k),
+    )
+    dataset.find_problems(dataset_root)
+    first = len(decoded)
+    assert first == 24
+    dataset.find_problems(dataset_root)
+    assert len(decoded) == first  # nothing changed: nothing decoded again
+    victim = dataset.list_images(dataset_root, "train", "circle")[0]
+    victim.write_text("now broken")
+    new = dataset.save_drawing(dataset_root, "circle", draw_outline("circle"))
+    problems = dataset.find_problems(dataset_root)
+    assert sorted(Path(p).name for p in decoded[first:]) == sorted([victim.name, new.name])
+    assert [path for path, _ in problems] == [victim]
