@@ -7,8 +7,10 @@ file means one atomic rename covers both, so a crash while saving leaves the pre
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -16,6 +18,9 @@ from pathlib import Path
 from shapecnn.errors import ModelFileError
 
 METADATA_ENTRY = "shapecnn.json"
+# A temporary model file older than this was left by a save that crashed (kill -9, power cut),
+# not written by a save in progress: the next save of that model removes it.
+STALE_TEMP_SECONDS = 600
 
 
 def _tutorial_layers(n_classes: int) -> list:
@@ -89,6 +94,7 @@ def save_model(model, path: str | os.PathLike, metadata: dict) -> Path:
     if path.suffix != ".keras":
         raise ModelFileError(f"model path must end in .keras, got {str(path)!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    clean_temp_models(path)
     # Keras insists on the .keras suffix; the leading dot keeps the file out of listings.
     temp = path.with_name(f".{path.stem}.tmp-{uuid.uuid4().hex[:8]}.keras")
     try:
@@ -101,6 +107,22 @@ def save_model(model, path: str | os.PathLike, metadata: dict) -> Path:
     finally:
         temp.unlink(missing_ok=True)
     return path
+
+
+def clean_temp_models(path: str | os.PathLike, older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Remove the temporary files that crashed saves of the model at `path` left; returns how
+    many were removed. Younger ones may belong to a save in progress and are kept."""
+    path = Path(path)
+    cutoff = time.time() - older_than
+    removed = 0
+    for temp in path.parent.glob(f".{glob.escape(path.stem)}.tmp-*.keras"):
+        try:
+            if temp.stat().st_mtime < cutoff:
+                temp.unlink()
+                removed += 1
+        except FileNotFoundError:
+            pass  # another process removed it first
+    return removed
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
