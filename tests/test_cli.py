@@ -191,3 +191,25 @@ def test_info_names_every_bad_file_and_removes_stale_temporary_files(capsys, tmp
     assert ".tmp-" not in out.split("removed")[0]  # leftovers are not drawings
     assert "removed 1 temporary files left by interrupted saves" in out
     assert not stale.exists() and fresh.exists()  # a save may still be writing the fresh one
+
+
+def test_eight_processes_importing_into_one_class_keep_all_80_drawings(tmp_path):
+    sources = []
+    for index in range(10):
+        sources.append(tmp_path / f"drawing{index}.png")
+        draw_outline(("circle", "rectangle")[index % 2]).save(sources[-1])
+    root = tmp_path / "data"
+    command = [sys.executable, "-m", "shapecnn", "add", "--data", root, "--label", "star"]
+    workers = [
+        subprocess.Popen([*map(str, command), *map(str, sources)], stdout=subprocess.PIPE)
+        for _ in range(8)
+    ]
+    for worker in workers:
+        worker.communicate(timeout=300)
+        assert worker.returncode == 0
+    files = [
+        path for split in ("train", "test") for path in dataset.list_images(root, split, "star")
+    ]
+    assert len(files) == len({path.name for path in files}) == 80
+    assert dataset.find_problems(root) == []
+    assert not [p for p in root.rglob("*") if p.name.startswith(".")]
