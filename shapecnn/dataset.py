@@ -71,6 +71,9 @@ def validate_label(label: object) -> str:
         problem = f"it has {len(normalised)} characters"
     elif not (_is_word_char(normalised[0]) and _is_word_char(normalised[-1])):
         problem = "it must start and end with a letter or digit"
+    elif unicodedata.category(normalised[0])[0] == "M":
+        # A combining mark belongs to the letter before it; there is none at the start.
+        problem = "it must start with a letter or digit, not a combining mark"
     elif "  " in normalised:
         problem = "it has two spaces in a row"
     else:

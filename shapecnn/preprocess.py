@@ -107,7 +107,9 @@ def to_ink(image) -> np.ndarray:
     if array.dtype == np.uint8:
         values = array.astype(np.float32) / 255.0
     elif np.issubdtype(array.dtype, np.floating):
-        values = np.clip(array.astype(np.float32), 0.0, 1.0)
+        if np.isnan(array).any():
+            raise InvalidImageError("image array has NaN values; floats must be from 0 to 1")
+        values = np.clip(array, 0.0, 1.0).astype(np.float32)
     else:
         raise InvalidImageError(
             f"image array must be uint8 (0-255) or float (0-1), got dtype {array.dtype}"
@@ -169,6 +171,13 @@ def preprocess(image, config: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray:
     if pad:
         ink = np.pad(ink, pad)
         box = tuple(value + pad for value in box)
+    # Resize only the pixels under the box, with the box relative to them: the same drawing
+    # anywhere on the canvas then gives the same arithmetic (PIL's float rounding depends on
+    # the absolute coordinates), and a big canvas costs no more than a small one.
+    left, top = int(np.floor(box[0])), int(np.floor(box[1]))
+    right, bottom = int(np.ceil(box[2])), int(np.ceil(box[3]))
+    ink = np.ascontiguousarray(ink[top:bottom, left:right])
+    box = (box[0] - left, box[1] - top, box[2] - left, box[3] - top)
     # Area averaging (BOX) keeps thin strokes as grey instead of dropping them between samples.
     small = Image.fromarray(ink, mode="F").resize(
         (config.size, config.size), Image.Resampling.BOX, box=box
