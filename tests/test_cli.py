@@ -213,3 +213,60 @@ def test_eight_processes_importing_into_one_class_keep_all_80_drawings(tmp_path)
     assert len(files) == len({path.name for path in files}) == 80
     assert dataset.find_problems(root) == []
     assert not [p for p in root.rglob("*") if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["", ".", "..", "a/b", "a\\b", "bell\x07", "new\nline", "x" * 41, " lead", "trail ", "Circle"],
+)
+def test_add_refuses_every_bad_label_and_writes_nothing(capsys, tmp_path, label):
+    root = tmp_path / "data"
+    dataset.save_drawing(root, "circle", draw_outline("circle"))
+    before = sorted(root.rglob("*"))
+    good = tmp_path / "good.png"
+    draw_outline("circle").save(good)
+    code, _, err = run(capsys, "add", "--data", root, "--label", label, good)
+    assert code == 1
+    line = one_line(err)
+    assert repr(label) in line
+    assert ("differs only by case" if label == "Circle" else "1 to 40 characters") in line
+    assert sorted(root.rglob("*")) == before
+    assert not (tmp_path / "b").exists()
+
+
+def test_train_names_a_class_without_training_drawings(capsys, dataset_root, tmp_path):
+    import shutil
+
+    shutil.rmtree(dataset_root / "train" / "rectangle")
+    model = tmp_path / "m.keras"
+    code, _, err = run(capsys, "train", "--data", dataset_root, "--model", model)
+    assert code == 1
+    assert "every class needs training drawings" in one_line(err) and "'rectangle'" in err
+    assert not model.exists()
+
+
+def test_train_without_test_drawings_runs_and_says_so(capsys, dataset_root, tmp_path):
+    import shutil
+
+    shutil.rmtree(dataset_root / "test")
+    model = tmp_path / "m.keras"
+    code, out, _ = run(capsys, "train", "--data", dataset_root, "--model", model, "--epochs", 1)
+    assert code == 0
+    assert "Found 0 images belonging to 3 classes." in out
+    assert "there is no test data" in out
+    assert model.is_file()
+
+
+def test_evaluate_after_classes_changed_keeps_the_models_classes(capsys, trained_model, tmp_path):
+    import shutil
+
+    root = tmp_path / "data"
+    shutil.copytree(trained_model.parent / "shapes", root)
+    dataset.save_drawing(root, "aardvark", draw_outline("circle"), "test")  # sorts first
+    shutil.rmtree(root / "test" / "triangle")
+    code, out, err = run(capsys, "evaluate", "--model", trained_model, "--data", root, "--json")
+    assert code == 0
+    assert "the model does not know these classes: aardvark" in one_line(err)
+    report = json.loads(out)
+    assert report["classes"] == ["circle", "rectangle", "triangle"]
+    assert report["count"] == 6  # circle and rectangle test drawings; triangle's are gone
