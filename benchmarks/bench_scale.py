@@ -32,7 +32,7 @@ NAME = "scale"
 TITLE = "Scale: time per epoch and peak memory, 300 / 1,000 / 3,000 drawings"
 
 SIZES = (300, 1000, 3000)
-QUICK_SIZES = (15, 30)
+QUICK_SIZES = (9, 18)
 EPOCHS, QUICK_EPOCHS = 6, 2
 SEED = 11
 MEMORY_LIMIT_MIB = 1024

@@ -25,7 +25,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import ROOT, Clock, Figure, Report, md_table, secs, theoretical_peak_gmacs
+from common import (
+    ROOT,
+    Clock,
+    Figure,
+    Report,
+    md_table,
+    secs,
+    theoretical_peak_gmacs,
+    tiny_dataset,
+)
 
 NAME = "training"
 TITLE = "Training: shapecnn train (default recipe) vs the tutorial recipe in today's Keras"
@@ -220,7 +229,7 @@ def run(quick: bool = False) -> Report:
     from shapecnn.config import DEFAULT_DATA
     from shapecnn.training import load_training_data
 
-    root = Path(DEFAULT_DATA)
+    root = tiny_dataset() if quick else Path(DEFAULT_DATA)
     report = Report(NAME, TITLE, quick=quick)
     reference_epochs = 1 if quick else TUTORIAL_EPOCHS
     ours_epochs = 1 if quick else None

@@ -20,7 +20,7 @@ import time
 from dataclasses import replace
 
 import numpy as np
-from common import Clock, Figure, Report, md_table, secs
+from common import Clock, Figure, Report, md_table, secs, tiny_dataset
 
 NAME = "training_loops"
 TITLE = "Training loops: prototypes of faster loops vs today's train(), fixed epochs"
@@ -164,13 +164,14 @@ def run(quick: bool = False) -> Report:
 
     tf.config.experimental.enable_op_determinism()
     epochs = 1 if quick else 30
-    data = load_training_data(DEFAULT_DATA)
+    root = tiny_dataset() if quick else DEFAULT_DATA
+    data = load_training_data(root)
     batch = fixed_recipe(epochs).batch_size
     steps = math.ceil(len(data.train) / batch)
     variants = {
-        "as is": lambda: run_train(DEFAULT_DATA, fixed_recipe(epochs)),
-        "one trace": lambda: run_one_trace(DEFAULT_DATA, fixed_recipe(epochs)),
-        "epoch function": lambda: run_epoch_function(DEFAULT_DATA, fixed_recipe(epochs)),
+        "as is": lambda: run_train(root, fixed_recipe(epochs)),
+        "one trace": lambda: run_one_trace(root, fixed_recipe(epochs)),
+        "epoch function": lambda: run_epoch_function(root, fixed_recipe(epochs)),
     }
     if quick:  # a smoke run: the prototype, and train() once to compare with
         del variants["one trace"]
@@ -204,7 +205,8 @@ def run(quick: bool = False) -> Report:
             Figure(f"{name}: wall time (median)", secs(wall), f"as is: {secs(base)}", wall / base)
         )
     report.details += [
-        f"Default recipe, starter data ({len(data.train)} train drawings, batch {batch}: "
+        f"Default recipe, {'a tiny synth set' if quick else 'starter data'} "
+        f"({len(data.train)} train drawings, batch {batch}: "
         f"{steps} steps per epoch), {epochs} epochs, early stopping off; run order "
         f"{' / '.join(order)}. Wall and CPU are medians over the runs; the epoch times are from "
         "the first run of each.",

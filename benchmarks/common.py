@@ -7,11 +7,15 @@ run says little, the ratio of two runs side by side says much more.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -60,6 +64,17 @@ class Report:
     def from_dict(cls, data: dict) -> Report:
         figures = [Figure(**f) for f in data.pop("figures", [])]
         return cls(figures=figures, **data)
+
+
+@functools.cache
+def tiny_dataset() -> Path:
+    """A dataset of 6 drawings per class for quick smoke runs (removed when Python exits)."""
+    from shapecnn.synth import synth_dataset
+
+    folder = Path(tempfile.mkdtemp(prefix="shapecnn-bench-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    synth_dataset(folder / "tiny", per_class=6, seed=1)
+    return folder / "tiny"
 
 
 # --- the machine --------------------------------------------------------------------------------
@@ -206,17 +221,28 @@ def time_calls(function: Callable[[], object], calls: int) -> list[float]:
     return samples
 
 
-def interleaved(candidates: dict[str, Callable[[], object]], calls: int, block: int = 25):
+def interleaved(
+    candidates: dict[str, Callable[[], object]],
+    calls: int,
+    block: int = 25,
+    cpu: dict[str, float] | None = None,
+):
     """Time each candidate `calls` times, in alternating blocks, so they share the noise.
 
-    Returns {name: [seconds per call]}.
+    Returns {name: [seconds per call]}. If `cpu` is given, it receives each candidate's CPU
+    seconds per call (this process, all its threads), which leaves out waiting for a core.
     """
     samples = {name: [] for name in candidates}
+    cpu_seconds = dict.fromkeys(candidates, 0.0)
     while any(len(s) < calls for s in samples.values()):
         for name, function in candidates.items():
             todo = min(block, calls - len(samples[name]))
             if todo > 0:
+                started = time.process_time()
                 samples[name].extend(time_calls(function, todo))
+                cpu_seconds[name] += time.process_time() - started
+    if cpu is not None:
+        cpu.update({name: cpu_seconds[name] / len(samples[name]) for name in candidates})
     return samples
 
 
