@@ -77,12 +77,12 @@ RECIPES = {
     # Ours: bigger batches and on-the-fly augmentation, stopped when the loss stops improving.
     "default": Recipe(
         name="default",
-        epochs=100,
+        epochs=300,
         batch_size=16,
         learning_rate=2e-3,
         augment=True,
         early_stopping_patience=6,
-        min_steps=250,
+        min_steps=600,
         seed=3,
     ),
     # The tutorial's recipe: batch 3, 50 epochs of 45 steps, no augmentation, seed 3.
