@@ -514,3 +514,168 @@ def test_settings_come_from_arguments_then_environment_then_defaults(monkeypatch
     assert app.parse_settings([], environ) == app.Settings(Path("/d"), Path("/m.keras"))
     given = app.parse_settings(["--data", "x", "--model", "y.keras", "--other"], environ)
     assert given == app.Settings(Path("x"), Path("y.keras"))
+
+
+# --- reliability (issue 6): bad labels, odd drawings, several users, training edge cases --------
+
+
+def snapshot(root: Path) -> list:
+    return sorted((p.relative_to(root), p.stat().st_size) for p in root.rglob("*") if p.is_file())
+
+
+def test_every_refused_label_says_why_and_writes_nothing(monkeypatch, canvas, data, model):
+    before = snapshot(data.parent)
+    canvas.draw(drawing("triangle"))
+    at = open_page(monkeypatch, data, model)
+    at.selectbox(key="label_choice").select("+ New class…").run()
+    for label, message in [
+        ("", "label must be"),
+        (".", "label must be"),
+        ("..", "label must be"),
+        ("a/b", "'/' is not allowed"),
+        ("a\\b", "'\\\\' is not allowed"),
+        ("tab\there", "'\\t' is not allowed"),
+        ("x" * 41, "41 characters"),
+        (" star", "start and end with a letter or digit"),
+        ("star ", "start and end with a letter or digit"),
+        ("TRIANGLE", "differs only by case"),
+    ]:
+        at.text_input(key="new_label").input(label)
+        button(at, "Save drawing").click().run()
+        assert not at.exception
+        assert message in texts(at.error), label
+        assert snapshot(data.parent) == before, label
+        assert canvas.drawing is not None  # still there, to save under a good label
+
+
+@pytest.mark.parametrize("where", ["dot", "border", "small canvas", "wide canvas"])
+def test_a_dot_ink_on_the_border_and_any_canvas_size_can_be_saved(
+    monkeypatch, canvas, data, model, where
+):
+    height, width = {"small canvas": (30, 20), "wide canvas": (200, 900)}.get(where, (280, 280))
+    picture = np.full((height, width, 4), 255, np.uint8)
+    if where == "dot":
+        picture[140:142, 140:142, :3] = 0
+    elif where == "border":
+        picture[:, :6, :3] = 0  # along the left edge
+        picture[-6:, :, :3] = 0  # and the bottom edge
+    else:
+        picture[height // 3 : height // 2, width // 4 : width // 2, :3] = 0
+    canvas.drawing = picture
+    at = open_page(monkeypatch, data, model)
+    assert metric(at, "Prediction") is not None
+    at.selectbox(key="label_choice").select("circle")
+    before = sum(dataset.count_images(data)["circle"].values())
+    button(at, "Save drawing").click().run()
+    assert not at.exception and not at.error
+    assert sum(dataset.count_images(data)["circle"].values()) == before + 1
+    assert dataset.find_problems(data) == []
+
+
+def test_two_sessions_saving_at_the_same_moment_both_keep_their_drawing(monkeypatch, data, model):
+    import threading
+
+    # One stand-in canvas per session, chosen by a session state value the test sets.
+    canvases = [FakeCanvas(), FakeCanvas()]
+    module = types.ModuleType("streamlit_drawable_canvas")
+
+    def st_canvas(**kwargs):
+        import streamlit as st
+
+        return canvases[st.session_state["test_canvas"]].st_canvas(**kwargs)
+
+    module.st_canvas = st_canvas
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+    monkeypatch.setenv("SHAPECNN_DATA", str(data))
+    monkeypatch.setenv("SHAPECNN_MODEL", str(model))
+    before = set(files(data, "train", "rectangle"))
+    pages = []
+    for index, fake in enumerate(canvases):
+        fake.draw(drawing("rectangle", seed=index))
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        at.session_state["test_canvas"] = index
+        at.run()
+        at.selectbox(key="label_choice").select("rectangle")
+        at.radio(key="split").set_value("train")
+        at.run()
+        button(at, "Save drawing").click()
+        pages.append(at)
+    barrier, errors = threading.Barrier(2), []
+
+    def click(at):
+        try:
+            barrier.wait(TIMEOUT)
+            at.run()  # both sessions' save runs at once
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=click, args=(at,)) for at in pages]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT * 2)
+    assert not errors, errors
+    new = set(files(data, "train", "rectangle")) - before
+    assert len(new) == 2
+    for at in pages:
+        assert not at.exception, at.exception
+        (toast,) = at.toast
+        assert "Saved to train/rectangle/" in toast.value
+    assert {p.name for p in new} == {
+        at.toast[0].value.split("train/rectangle/")[1].split()[0] for at in pages
+    }
+    assert all(fake.drawing is None for fake in canvases)  # both cleared for the next drawing
+
+
+def train_on_page(monkeypatch, data: Path, model_path: Path) -> AppTest:
+    at = open_page(monkeypatch, data, model_path)
+    set_training(at, epochs=2)
+    button(at, "Train model").click().run()
+    wait_for(at, lambda: not button(at, "Train model").disabled, timeout=120)
+    return at
+
+
+def test_one_class_cannot_be_trained_and_the_page_says_a_classifier_needs_two(
+    monkeypatch, canvas, data, tmp_path
+):
+    for name in ("rectangle", "triangle"):
+        for split in ("train", "test"):
+            shutil.rmtree(data / split / name)
+    at = train_on_page(monkeypatch, data, tmp_path / "one.keras")
+    assert "at least 2 classes" in texts(at.error) and "'circle'" in texts(at.error)
+    assert not (tmp_path / "one.keras").exists()
+
+
+def test_a_class_without_training_drawings_is_named_on_the_page(
+    monkeypatch, canvas, data, tmp_path
+):
+    shutil.rmtree(data / "train" / "triangle")
+    at = train_on_page(monkeypatch, data, tmp_path / "m.keras")
+    assert "every class needs training drawings" in texts(at.error)
+    assert "'triangle'" in texts(at.error)
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_no_test_drawings_trains_and_the_page_says_there_is_no_test_data(
+    monkeypatch, canvas, data, tmp_path
+):
+    shutil.rmtree(data / "test")
+    at = train_on_page(monkeypatch, data, tmp_path / "m.keras")
+    assert not at.error
+    assert "there is no test data" in texts(at.main.info)
+    assert metric(at, "Test accuracy", at.main).value == "-"
+    assert (tmp_path / "m.keras").is_file()
+
+
+def test_after_the_classes_change_predictions_keep_the_models_classes(
+    monkeypatch, canvas, data, model
+):
+    dataset.save_drawing(data, "aardvark", drawing("circle"))  # sorts before every old class
+    for split in ("train", "test"):
+        shutil.rmtree(data / split / "rectangle")
+    canvas.draw(drawing("triangle"))
+    at = open_page(monkeypatch, data, model)
+    assert [row["class"] for row in probability_bars(at)] == ["circle", "rectangle", "triangle"]
+    assert metric(at, "Prediction").value in ("circle", "rectangle", "triangle")
+    (warning,) = at.sidebar.warning
+    assert "'aardvark'" in warning.value and "'rectangle'" in warning.value
