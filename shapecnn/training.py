@@ -30,6 +30,8 @@ from shapecnn.preprocess import DEFAULT_CONFIG
 # on_epoch_end(epoch, logs): epoch counts from 1; logs has loss, accuracy and, when there is test
 # data, test_loss and test_accuracy.
 EpochCallback = Callable[[int, dict], None]
+# Drawings scored per call when evaluating: bounds the memory for activations.
+EVAL_BATCH = 256
 
 
 @dataclass
@@ -117,8 +119,8 @@ class _Fitter:
 
     Keras' fit() builds tf.data iterators and runs its callback machinery for every epoch, which
     on a few hundred 24x24 drawings costs more than the arithmetic. Here one traced function does
-    augmentation, forward, backward and update for a batch, and the test split is scored in one
-    call per epoch.
+    augmentation, forward, backward and update for a batch, traced once, and the test split is
+    scored in a few large slices per epoch.
     """
 
     def __init__(self, model, recipe: Recipe, n_classes: int):
@@ -128,8 +130,13 @@ class _Fitter:
         self.optimizer = keras.optimizers.Adam(learning_rate=recipe.learning_rate)
         self.loss = keras.losses.CategoricalCrossentropy()
         augmentation = build_augmentation(recipe.seed) if recipe.augment else None
+        # A free batch dimension: one trace serves full batches and the last, smaller one.
+        signature = [
+            tf.TensorSpec([None, *model.input_shape[1:]], tf.float32),
+            tf.TensorSpec([None, n_classes], tf.float32),
+        ]
 
-        @tf.function(reduce_retracing=True)
+        @tf.function(input_signature=signature)
         def train_step(x, y):
             if augmentation is not None:
                 x = augmentation(x, training=True)
@@ -143,15 +150,28 @@ class _Fitter:
             )
             return loss, correct
 
-        @tf.function(reduce_retracing=True)
+        @tf.function(input_signature=signature)
         def test_step(x, y):
+            # Sums, so that batches of the test split add up.
             probabilities = model(x, training=False)
-            correct = tf.reduce_mean(
-                tf.cast(tf.argmax(probabilities, 1) == tf.argmax(y, 1), tf.float32)
-            )
-            return self.loss(y, probabilities), correct
+            losses = keras.losses.categorical_crossentropy(y, probabilities)
+            correct = tf.cast(tf.argmax(probabilities, 1) == tf.argmax(y, 1), tf.float32)
+            return tf.reduce_sum(losses), tf.reduce_sum(correct)
 
         self.train_step, self.test_step = train_step, test_step
+
+    def score(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        """Mean loss and accuracy on a split, in slices: one pass over thousands of drawings
+        would hold every layer's activations for all of them at once."""
+        total_loss = total_correct = 0.0
+        for start in range(0, len(x), EVAL_BATCH):
+            loss, correct = self.test_step(
+                tf.constant(x[start : start + EVAL_BATCH]),
+                tf.constant(y[start : start + EVAL_BATCH]),
+            )
+            total_loss += float(loss)
+            total_correct += float(correct)
+        return {"test_loss": total_loss / len(x), "test_accuracy": total_correct / len(x)}
 
     def batches(self, n: int):
         """Index batches for one epoch: a shuffled pass, or steps_per_epoch batches drawn from
@@ -171,8 +191,7 @@ class _Fitter:
         self._rng = np.random.default_rng(self.recipe.seed)
         self._stream = np.zeros(0, dtype=np.int64)
         x, y = train.x, np.eye(self.n_classes, dtype=np.float32)[train.y]
-        test_x = tf.constant(test.x) if len(test) else None
-        test_y = tf.constant(np.eye(self.n_classes, dtype=np.float32)[test.y])
+        test_y = np.eye(self.n_classes, dtype=np.float32)[test.y]
         history: dict[str, list[float]] = {}
         best, waited, steps = np.inf, 0, 0
         patience = self.recipe.early_stopping_patience
@@ -187,9 +206,8 @@ class _Fitter:
                 total_correct += float(correct)
                 seen += len(index)
             logs = {"loss": total_loss / seen, "accuracy": total_correct / seen}
-            if test_x is not None:
-                test_loss, test_accuracy = self.test_step(test_x, test_y)
-                logs.update(test_loss=float(test_loss), test_accuracy=float(test_accuracy))
+            if len(test):
+                logs.update(self.score(test.x, test_y))
             for key, value in logs.items():
                 history.setdefault(key, []).append(value)
             if on_epoch_end is not None:
@@ -253,7 +271,12 @@ def train(
     notes = [] if has_test else ["there is no test data: accuracy on unseen drawings is unknown"]
     probabilities = evaluation = None
     if has_test:
-        probabilities = model(data.test.x, training=False).numpy()
+        probabilities = np.concatenate(
+            [
+                model(data.test.x[start : start + EVAL_BATCH], training=False).numpy()
+                for start in range(0, len(data.test), EVAL_BATCH)
+            ]
+        )
         evaluation = evaluate_predictions(data.test.y, probabilities, data.class_names)
     metadata = {
         "format": 1,
