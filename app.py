@@ -71,6 +71,25 @@ def shown(path: Path) -> str:
 
 
 @st.cache_resource(show_spinner=False)
+def keep_keras_state() -> bool:
+    """Stop Streamlit from clearing Keras after every script run.
+
+    Streamlit calls keras.backend.clear_session() at the end of every run, fragment reruns
+    included: that empties TensorFlow's kernel cache and collects garbage, so every stroke's
+    prediction rebuilds its kernels and a training thread stalls on each progress poll (a
+    3-epoch run took 10x longer). The page keeps its models in caches on purpose, and each
+    training run builds its own, so there is nothing to clear. `runner.postScriptGC = false` in
+    .streamlit/config.toml removes the other full collection per run.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if not hasattr(script_runner, "_clean_problem_modules"):
+        return False  # a Streamlit without the hook: nothing to undo
+    script_runner._clean_problem_modules = lambda: None
+    return True
+
+
+@st.cache_resource(show_spinner=False)
 def job_registry() -> jobs.JobRegistry:
     """One registry for every session: a reload or a second tab sees the running job."""
     return jobs.JobRegistry()
@@ -401,15 +420,28 @@ def start_training(settings: Settings, recipe: Recipe) -> None:
 
 
 def curves(history: list[dict]) -> None:
+    """Loss and accuracy per epoch, train and test. Vega-Lite specs written out by hand:
+    st.line_chart builds an Altair chart (about 0.2 s of Python per call), which would hold up
+    the training thread on every poll."""
     if not history:
         return
-    loss_column, accuracy_column = st.columns(2)
-    with loss_column:
-        st.caption("Loss per epoch")
-        st.line_chart(views.history_rows(history, "loss"), x="epoch", height=200)
-    with accuracy_column:
-        st.caption("Accuracy per epoch")
-        st.line_chart(views.history_rows(history, "accuracy"), x="epoch", height=200)
+    for column, metric, title in zip(
+        st.columns(2), ("loss", "accuracy"), ("Loss per epoch", "Accuracy per epoch"), strict=True
+    ):
+        column.vega_lite_chart(
+            views.history_rows(history, metric),
+            {
+                "title": {"text": title, "anchor": "start", "fontSize": 13},
+                "height": 180,
+                "mark": {"type": "line", "point": len(history) < 30},
+                "encoding": {
+                    "x": {"field": "epoch", "type": "quantitative", "axis": {"tickMinStep": 1}},
+                    "y": {"field": "value", "type": "quantitative", "title": None},
+                    "color": {"field": "split", "type": "nominal", "title": None},
+                },
+            },
+            width="stretch",
+        )
 
 
 def misclassified_grid(result: jobs.JobResult) -> None:
@@ -603,6 +635,7 @@ def change_drawings(
 
 def main() -> None:
     st.set_page_config(page_title="shapecnn: draw, label, train", page_icon="✏️", layout="wide")
+    keep_keras_state()
     settings = parse_settings()
     show_flashes()
     counts = dataset.count_images(settings.data)

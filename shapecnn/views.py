@@ -157,13 +157,12 @@ def per_class_rows(per_class: dict[str, float | None]) -> list[dict]:
 
 
 def history_rows(history: list[dict[str, float]], metric: str) -> list[dict]:
-    """Rows of epoch, train and test values of one metric ('loss' or 'accuracy')."""
+    """Long-format rows {epoch, split, value} of one metric ('loss' or 'accuracy') for a chart."""
     rows = []
     for logs in history:
-        row = {"epoch": int(logs["epoch"]), "train": logs.get(metric)}
-        if f"test_{metric}" in logs:
-            row["test"] = logs[f"test_{metric}"]
-        rows.append(row)
+        for split, key in (("train", metric), ("test", f"test_{metric}")):
+            if logs.get(key) is not None:
+                rows.append({"epoch": int(logs["epoch"]), "split": split, "value": logs[key]})
     return rows
 
 

@@ -34,7 +34,8 @@ def site(chromium_path, tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("browser")
     data = Path(shutil.copytree(STARTER_DATA, folder / "shapes"))
     model = folder / "models" / "shapes.keras"
-    train(data, "default", model_path=model)
+    # Ten epochs are enough for neatly drawn shapes and keep the start short.
+    train(data, "default", model_path=model, epochs=10)
     with streamlit_server(data, model, folder / "streamlit.log") as url:
         yield {"url": url, "data": data, "model": model, "log": folder / "streamlit.log"}
 

@@ -29,6 +29,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+# Playwright's 5 s default for expect() is too short for a shared 2-core machine under load.
+EXPECT_TIMEOUT = 30_000
 CANVAS = "canvas.upper-canvas"
 VIEWPORT = {"width": 1440, "height": 900}
 
@@ -56,6 +58,12 @@ def streamlit_server(data: Path, model: Path, log: Path, timeout: float = 60) ->
         "--server.address",
         "127.0.0.1",
         "--browser.gatherUsageStats",
+        "false",
+        # Streamlit evicts edited project modules from sys.modules; an edit of shapecnn/ while
+        # a test runs would break an import in the training thread.
+        "--server.fileWatcherType",
+        "none",
+        "--runner.postScriptGC",
         "false",
         "--",
         "--data",
@@ -100,6 +108,9 @@ def tail(log: Path, lines: int = 40) -> str:
 
 
 def launch_chromium(playwright):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT)
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 

@@ -1,0 +1,69 @@
+"""Write docs/screenshot.png: the page in Chromium after a training run, with a drawing on it.
+
+    python tests/browser/screenshot.py [--out docs/screenshot.png]
+
+Works on a copy of the starter data and a model trained by clicking Train on the page itself, so
+the picture shows the whole journey: a drawing, the live prediction, the model's view, the
+training curves and results. The PNG is reduced to 256 colours to stay small.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from driver import (
+    PROJECT,
+    draw,
+    launch_chromium,
+    metric,
+    open_page,
+    shape_strokes,
+    streamlit_server,
+)
+from PIL import Image
+from playwright.sync_api import expect, sync_playwright
+
+VIEWPORT = {"width": 1360, "height": 860}
+sys.path.insert(0, str(PROJECT))  # shapecnn, when run as a script
+
+
+def take(out: Path, shape: str = "triangle", seed: int = 3) -> Path:
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        data = Path(shutil.copytree(PROJECT / "data" / "handwriting_shape", folder / "shapes"))
+        model = folder / "models" / "shapes.keras"
+        with streamlit_server(data, model, folder / "streamlit.log") as url, sync_playwright() as p:
+            browser = launch_chromium(p)
+            page = open_page(browser, url)
+            page.set_viewport_size(VIEWPORT)
+            main = page.get_by_test_id("stMain")
+            page.get_by_role("button", name="Train a first model").click()
+            expect(metric(main, "Test accuracy")).to_be_visible(timeout=120_000)
+            draw(page, shape_strokes(shape, seed))
+            expect(metric(main, "Prediction")).to_have_text(shape)
+            page.wait_for_timeout(1500)  # let the chart and toasts settle
+            page.mouse.move(5, VIEWPORT["height"] - 5)  # no hover toolbar in the picture
+            page.wait_for_timeout(500)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(out), full_page=True)
+            browser.close()
+    image = Image.open(out).convert("RGB")
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=PROJECT / "docs" / "screenshot.png")
+    args = parser.parse_args(argv)
+    out = take(args.out)
+    print(f"wrote {out} ({out.stat().st_size / 1000:.0f} KB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
