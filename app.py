@@ -30,6 +30,8 @@ STROKE_WIDTH = 8
 THUMBNAILS_PER_PAGE = 24
 THUMBNAILS_PER_ROW = 8
 NEW_CLASS = "+ New class…"
+MAX_PROBLEMS_SHOWN = 50
+UPLOAD_LIMIT_MB = dataset.MAX_UPLOAD_BYTES // (1024 * 1024)
 RECIPE_HELP = {
     "default": "batch 16, augmented, stops when the loss stops improving",
     "tutorial": "the Keras tutorial's: batch 3, 50 epochs of 45 steps, no augmentation",
@@ -113,6 +115,12 @@ def show_flashes() -> None:
         st.toast(message, icon=icon)
 
 
+@st.cache_resource(show_spinner=False)
+def clean_leftovers(data: str) -> int:
+    """Once per dataset and server: remove temporary files that interrupted saves left."""
+    return dataset.clean_temp_files(data)
+
+
 # --- sidebar: counts, model, settings -----------------------------------------------------------
 
 
@@ -167,6 +175,73 @@ def model_section(settings: Settings, dataset_classes: list[str]) -> views.Model
         width="stretch",
     )
     return info
+
+
+def problems_section(settings: Settings) -> None:
+    """Files training skips, named. Each file is decoded once per version (find_problems keeps
+    its verdicts), so after a save only the new file is looked at, and never on a stroke."""
+    problems = dataset.find_problems(settings.data)
+    if not problems:
+        return
+    count = f"{len(problems)} file{'s' if len(problems) != 1 else ''}"
+    st.warning(f"{count} in the dataset cannot be used; training skips them.")
+    with st.expander("Files training skips"):
+        st.table(
+            [
+                {"file": str(path.relative_to(settings.data)), "problem": reason}
+                for path, reason in problems[:MAX_PROBLEMS_SHOWN]
+            ],
+            hide_index=True,
+            border="horizontal",
+        )
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            st.caption(f"and {len(problems) - MAX_PROBLEMS_SHOWN} more: python -m shapecnn info")
+
+
+def import_section(settings: Settings, classes: list[str]) -> None:
+    """Upload drawings: images into a chosen class, or a zip of class folders."""
+    report = st.session_state.pop("import_report", None)
+    with st.expander("Import drawings", expanded=report is not None):
+        generation = st.session_state.setdefault("upload_generation", 0)
+        uploads = st.file_uploader(
+            "PNG or JPEG drawings, or a .zip of class folders",
+            type=["png", "jpg", "jpeg", "zip"],
+            accept_multiple_files=True,
+            max_upload_size=UPLOAD_LIMIT_MB,
+            key=f"uploads-{generation}",
+            help=f"At most {UPLOAD_LIMIT_MB} MB at once. A zip holds <class>/<image> or "
+            "train|test/<class>/<image>. Files that are not usable drawings are skipped and "
+            "listed.",
+        )
+        choice = st.selectbox("Class of the images", [*classes, NEW_CLASS], key="import_choice")
+        label = choice
+        if choice == NEW_CLASS:
+            label = st.text_input("New class name", key="import_new_label", help=dataset.LABEL_RULE)
+        if st.button("Import", key="import", disabled=not uploads, width="stretch"):
+            import_drawings(settings, uploads, label)
+        if report is not None:
+            st.warning(f"Skipped {len(report)} file{'s' if len(report) != 1 else ''}:")
+            st.table(
+                [{"file": name, "why": reason} for name, reason in report],
+                hide_index=True,
+                border="horizontal",
+            )
+
+
+def import_drawings(settings: Settings, uploads: list, label: str) -> None:
+    try:
+        with st.spinner("Checking and importing the drawings"):
+            report = dataset.import_uploads(
+                settings.data, [(upload.name, upload.getvalue()) for upload in uploads], label
+            )
+    except ShapeCNNError as error:
+        st.error(str(error))
+        return
+    saved = len(report.saved)
+    flash(f"Imported {saved} drawing{'s' if saved != 1 else ''}", icon="📥" if saved else "⚠️")
+    st.session_state["import_report"] = report.skipped or None
+    st.session_state["upload_generation"] += 1  # an empty uploader for the next import
+    st.rerun()  # the whole page: counts and classes change
 
 
 def settings_section(settings: Settings) -> None:
@@ -295,7 +370,7 @@ def prediction_section(
     st.caption(f"Model trained {views.trained_when(classifier.metadata)}")
     others = [name for name in classes if name != prediction.label]
     if others:
-        st.markdown(f"Not a {prediction.label}? One click saves it under the right label:")
+        st.markdown(f"Not a {prediction.label}? One click saves it as:")
         with st.container(horizontal=True, gap="small"):
             for name in others:
                 if st.button(f"It's a {name}", key=f"correct-{name}"):
@@ -351,7 +426,11 @@ def save_drawing(settings: Settings, label: str, drawing, split: str) -> None:
 @st.fragment
 def draw_section(settings: Settings, classes: list[str], training: bool) -> None:
     """Canvas, prediction and saving: a stroke reruns only this fragment."""
-    canvas_column, prediction_column, save_column = st.columns([1.3, 1.5, 1.1], gap="medium")
+    row = st.container(horizontal=True, gap="large")
+    # The canvas's column is as wide as the canvas, whatever the screen; the others share the rest.
+    canvas_column = row.container(width=CANVAS_SIZE + 4)
+    prediction_column = row.container(width="stretch")
+    save_column = row.container(width="stretch")
     with canvas_column:
         st.subheader("Draw")
         drawing = canvas_section()
@@ -643,8 +722,12 @@ def main() -> None:
     job = job_registry().latest(settings.model)
     training = job is not None and job.active
 
+    clean_leftovers(str(settings.data))
     with st.sidebar:
         counts_section(settings, counts)
+        # Filled last: decoding new files must not hold up the canvas.
+        problems_box = st.container()
+        import_section(settings, classes)
         model_section(settings, classes)
         settings_section(settings)
 
@@ -661,6 +744,8 @@ def main() -> None:
         training_section(settings, training)
     with browse_tab:
         browser_section(settings, classes)
+    with problems_box:
+        problems_section(settings)
 
 
 if __name__ == "__main__":

@@ -662,3 +662,137 @@ def test_after_the_classes_change_predictions_keep_the_models_classes(
     assert metric(at, "Prediction").value in ("circle", "rectangle", "triangle")
     (warning,) = at.sidebar.warning
     assert "'aardvark'" in warning.value and "'rectangle'" in warning.value
+
+
+# --- dataset problems, leftovers and uploads (issue 6) ------------------------------------------
+
+
+def zip_bytes(entries: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def png_bytes(shape: str, seed: int = 5) -> bytes:
+    buffer = io.BytesIO()
+    drawing(shape, seed).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def skipped_files_table(at: AppTest) -> dict[str, str]:
+    for table in at.sidebar.table:
+        frame = table.value
+        if list(frame.columns) == ["file", "problem"]:
+            return dict(zip(frame["file"], frame["problem"], strict=True))
+    return {}
+
+
+def test_the_page_lists_the_files_training_skips(monkeypatch, canvas, data, model):
+    folder = data / "train" / "circle"
+    (folder / "notes.txt").write_text("not an image")
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "cut.png").write_bytes(png_bytes("circle")[:100])
+    at = open_page(monkeypatch, data, model)
+    assert "3 files in the dataset cannot be used" in texts(at.sidebar.warning)
+    listed = skipped_files_table(at)
+    assert set(listed) == {
+        "train/circle/notes.txt",
+        "train/circle/empty.png",
+        "train/circle/cut.png",
+    }
+    assert "empty file" in listed["train/circle/empty.png"]
+    # A stroke reruns only the drawing fragment; the list stays as it is.
+    canvas.draw(drawing("circle"))
+    at.run()
+    assert len(skipped_files_table(at)) == 3
+
+
+def test_a_clean_dataset_shows_no_problems(monkeypatch, canvas, data, model):
+    at = open_page(monkeypatch, data, model)
+    assert not at.sidebar.warning and skipped_files_table(at) == {}
+
+
+def test_opening_the_page_removes_stale_leftovers_of_interrupted_saves(
+    monkeypatch, canvas, data, model
+):
+    import os
+
+    folder = data / "train" / "circle"
+    stale, fresh = folder / ".tmp-crashed.png", folder / ".tmp-saving.png"
+    for leftover in (stale, fresh):
+        leftover.write_bytes(b"\x89PNG half")
+    os.utime(stale, (time.time() - 3600,) * 2)
+    at = open_page(monkeypatch, data, model)
+    assert not stale.exists() and fresh.exists()  # a save might still be writing the fresh one
+    assert counts_table(at)["circle"] == dataset.count_images(data)["circle"]
+
+
+def upload(at: AppTest, *files: tuple[str, bytes]) -> None:
+    uploader = next(u for u in at.sidebar.get("file_uploader") if u.key.startswith("uploads-"))
+    uploader.set_value([(name, content, "application/octet-stream") for name, content in files])
+    at.run()
+
+
+def test_uploading_a_zip_imports_its_classes_and_lists_what_it_skipped(
+    monkeypatch, canvas, data, model
+):
+    before = dataset.count_images(data)
+    at = open_page(monkeypatch, data, model)
+    archive = zip_bytes(
+        {
+            "mine/star/a.png": png_bytes("triangle", 1),
+            "mine/star/b.png": png_bytes("triangle", 2),
+            "mine/circle/c.png": png_bytes("circle", 3),
+            "mine/circle/notes.txt": b"hello",
+            "mine/star/broken.png": b"\x89PNG broken",
+        }
+    )
+    upload(at, ("drawings.zip", archive))
+    button(at, "Import").click().run()
+    assert not at.exception and not at.error
+    assert "Imported 3 drawings" in at.toast[0].value
+    counts = dataset.count_images(data)
+    assert sum(counts["star"].values()) == 2
+    assert sum(counts["circle"].values()) == sum(before["circle"].values()) + 1
+    assert "star" in counts_table(at)
+    assert "Skipped 2 files" in texts(at.sidebar.warning)
+    skipped = next(
+        frame.value for frame in at.sidebar.table if list(frame.value.columns) == ["file", "why"]
+    )
+    assert sorted(skipped["file"]) == [
+        "drawings.zip/mine/circle/notes.txt",
+        "drawings.zip/mine/star/broken.png",
+    ]
+    # The uploader is emptied for the next import.
+    uploader = next(u for u in at.sidebar.get("file_uploader") if u.key.startswith("uploads-"))
+    assert not uploader.value
+
+
+def test_unsafe_zips_bad_labels_and_oversized_uploads_are_refused_and_write_nothing(
+    monkeypatch, canvas, data, model
+):
+    before = snapshot(data.parent)
+    at = open_page(monkeypatch, data, model)
+    upload(at, ("evil.zip", zip_bytes({"../escape/a.png": png_bytes("circle")})))
+    button(at, "Import").click().run()
+    assert "could write outside the dataset" in texts(at.error)
+    upload(at, ("Star.zip", zip_bytes({"Circle/a.png": png_bytes("circle")})))
+    button(at, "Import").click().run()
+    assert "differs only by case" in texts(at.error)
+    at.selectbox(key="import_choice").select("+ New class…").run()
+    at.text_input(key="import_new_label").input("../up").run()
+    upload(at, ("a.png", png_bytes("circle")))
+    button(at, "Import").click().run()
+    assert "label must be" in texts(at.error)
+    big = png_bytes("circle") + b"\0" * dataset.MAX_UPLOAD_BYTES
+    at.selectbox(key="import_choice").select("circle").run()
+    upload(at, ("big.png", big))
+    button(at, "Import").click().run()
+    assert "at most 20 MB" in texts(at.error)
+    assert snapshot(data.parent) == before
+    uploader = next(u for u in at.sidebar.get("file_uploader") if u.key.startswith("uploads-"))
+    assert uploader.proto.max_upload_size_mb == 20  # the browser refuses more before sending
