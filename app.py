@@ -327,7 +327,7 @@ def prediction_section(
     settings: Settings, drawing, classes: list[str], training: bool
 ) -> views.Prediction | None:
     """The model's guess for the drawing, its probabilities and its view; None if there is none."""
-    st.subheader("What the model thinks")
+    st.subheader("Live prediction")
     stamp = views.model_stamp(settings.model)
     if stamp is None:
         if training:
@@ -427,10 +427,11 @@ def save_drawing(settings: Settings, label: str, drawing, split: str) -> None:
 def draw_section(settings: Settings, classes: list[str], training: bool) -> None:
     """Canvas, prediction and saving: a stroke reruns only this fragment."""
     row = st.container(horizontal=True, gap="large")
-    # The canvas's column is as wide as the canvas, whatever the screen; the others share the rest.
+    # The canvas's column is as wide as the canvas, whatever the screen; the prediction gets the
+    # rest.
     canvas_column = row.container(width=CANVAS_SIZE + 4)
     prediction_column = row.container(width="stretch")
-    save_column = row.container(width="stretch")
+    save_column = row.container(width=250)
     with canvas_column:
         st.subheader("Draw")
         drawing = canvas_section()

@@ -27,7 +27,7 @@ from driver import (
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-VIEWPORT = {"width": 1360, "height": 860}
+VIEWPORT = {"width": 1360, "height": 1640}  # tall enough for the training results
 sys.path.insert(0, str(PROJECT))  # shapecnn, when run as a script
 
 
