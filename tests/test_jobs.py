@@ -1,106 +1,83 @@
-"""Training jobs: one per model file, whoever clicks Train, in this process or another."""
+"""Background training jobs: one per model file, progress, cancel, results and the lock file."""
 
 from __future__ import annotations
-
-import os
-import signal
-import subprocess
-import sys
-import threading
 
 import pytest
 
 from shapecnn import jobs
-from shapecnn.jobs import JobBusyError, JobRegistry
-
-from conftest import make_dataset
-
-HOLD_LOCK = """
-import sys, time
-from shapecnn.jobs import ModelLock
-assert ModelLock(sys.argv[1]).acquire()
-print("LOCKED", flush=True)
-time.sleep(600)
-"""
+from shapecnn.errors import ShapeCNNError
+from shapecnn.synth import synth_dataset
 
 
-@pytest.fixture
-def small(tmp_path):
-    return make_dataset(tmp_path / "shapes", per_class=4), tmp_path / "models" / "m.keras"
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("jobs") / "shapes"
+    synth_dataset(root, per_class=8, seed=4)
+    return root
 
 
-def long_recipe():
-    return jobs.make_recipe("tutorial", epochs=1000)
+def test_a_model_lock_is_exclusive_until_released(tmp_path):
+    model = tmp_path / "m.keras"
+    first, second = jobs.ModelLock(model), jobs.ModelLock(model)
+    assert first.acquire()
+    assert not second.acquire()
+    first.release()
+    assert second.acquire()
+    second.release()
+    assert jobs.lock_path(model) == tmp_path / ".m.keras.lock"
 
 
-def stop(job) -> None:
-    job.cancel()
-    assert job.join(120)
+def test_make_recipe_applies_overrides_and_refuses_unknown_names():
+    recipe = jobs.make_recipe("default", epochs=3, augment=None)
+    assert recipe.epochs == 3 and recipe.augment is True
+    with pytest.raises(ShapeCNNError, match="recipe must be one of"):
+        jobs.make_recipe("fancy")
 
 
-def test_train_clicked_in_two_tabs_at_once_starts_one_job(small):
-    data, model = small
-    registry = JobRegistry()
-    barrier = threading.Barrier(8)
-    results = []
-
-    def click():
-        barrier.wait()
-        results.append(registry.start(data, model, long_recipe()))
-
-    tabs = [threading.Thread(target=click) for _ in range(8)]
-    for tab in tabs:
-        tab.start()
-    for tab in tabs:
-        tab.join(60)
-    try:
-        assert len(results) == 8
-        assert len({job.id for job, _ in results}) == 1
-        assert sorted(started for _, started in results) == [False] * 7 + [True]
-        job = results[0][0]
-        assert registry.latest(model) is job and job.active
-        # Another path to the same file is the same model.
-        same_file = model.parent / ".." / model.parent.name / model.name
-        assert registry.start(data, same_file, long_recipe()) == (job, False)
-    finally:
-        stop(results[0][0])
-    assert registry.latest(model).snapshot().state == jobs.CANCELLED
-
-
-def test_a_second_server_cannot_train_the_same_model_at_the_same_time(small):
-    data, model = small
-    first, second = JobRegistry(), JobRegistry()
-    job, started = first.start(data, model, long_recipe())
-    try:
-        assert started
-        with pytest.raises(JobBusyError, match="being trained by another process"):
-            second.start(data, model, long_recipe())
-        assert second.latest(model) is None
-    finally:
-        stop(job)
-    # Once the job ends its lock is released: the other server may train now.
-    job, started = second.start(data, model, long_recipe())
+def test_a_job_reports_every_epoch_saves_the_model_and_summarises(data, tmp_path):
+    model = tmp_path / "m.keras"
+    job, started = jobs.JobRegistry().start(data, model, jobs.make_recipe(epochs=3, augment=False))
     assert started
-    stop(job)
+    assert job.join(timeout=120)
+    snapshot = job.snapshot()
+    assert snapshot.state == jobs.DONE, snapshot.error
+    assert [row["epoch"] for row in snapshot.history] == [1, 2, 3]
+    assert {"loss", "accuracy", "test_loss", "test_accuracy"} <= set(snapshot.history[0])
+    assert snapshot.progress == 1.0 and not snapshot.active
+    result = snapshot.result
+    assert model.is_file() and result.model_path == model
+    assert result.classes == ["circle", "rectangle", "triangle"]
+    assert sum(map(sum, result.confusion)) == 6  # every test drawing
+    wrong = sum(result.confusion[i][j] for i in range(3) for j in range(3) if i != j)
+    assert len(result.misclassified) == wrong
+    for item in result.misclassified:
+        assert item.true != item.predicted and item.path.is_file()
+    assert jobs.ModelLock(model).acquire()  # released when the job ended
 
 
-def test_another_process_training_blocks_until_it_is_killed(small):
-    data, model = small
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(model)], stdout=subprocess.PIPE, text=True
-    )
+def test_a_second_start_returns_the_running_job_and_another_process_is_refused(data, tmp_path):
+    model = tmp_path / "m.keras"
+    registry = jobs.JobRegistry()
+    job, started = registry.start(data, model, jobs.make_recipe("tutorial", epochs=1000))
     try:
-        assert holder.stdout.readline().strip() == "LOCKED"
-        registry = JobRegistry()
-        with pytest.raises(JobBusyError, match=str(model)):
-            registry.start(data, model, long_recipe())
-        assert registry.latest(model) is None
+        again, started_again = registry.start(data, model)
+        assert started and not started_again and again is job
+        assert registry.latest(model) is job
+        # Another registry stands in for another server process holding the lock file.
+        with pytest.raises(jobs.JobBusyError, match="another process"):
+            jobs.JobRegistry().start(data, model)
     finally:
-        os.kill(holder.pid, signal.SIGKILL)
-        holder.wait(30)
-        holder.stdout.close()
-    # kill -9 leaves the lock file, but the OS dropped the lock with the process.
-    assert jobs.lock_path(model).exists()
-    job, started = registry.start(data, model, long_recipe())
-    assert started
-    stop(job)
+        job.cancel()
+    assert job.join(timeout=120)
+    assert job.snapshot().state == jobs.CANCELLED
+    assert not model.exists()  # a cancelled run saves nothing
+
+
+def test_a_dataset_that_cannot_be_trained_fails_with_the_reason(tmp_path):
+    root = tmp_path / "one"
+    synth_dataset(root, per_class=4, classes=["circle"])
+    job, _ = jobs.JobRegistry().start(root, tmp_path / "m.keras")
+    assert job.join(timeout=120)
+    snapshot = job.snapshot()
+    assert snapshot.state == jobs.FAILED
+    assert "at least 2 classes" in snapshot.error
