@@ -368,6 +368,13 @@ def prediction_section(
     )
     probability_chart(prediction)
     st.caption(f"Model trained {views.trained_when(classifier.metadata)}")
+    # Off by default: a stroke should pay only for the prediction.
+    if st.toggle("Show what training makes of it", key="augmentation_preview"):
+        st.image(views.augmentation_images(prediction.model_input), width=64)
+        st.caption(
+            "Training shows the network versions like these of every drawing, new ones each "
+            "epoch: turned, resized, stretched, sheared, shifted and with thicker strokes."
+        )
     others = [name for name in classes if name != prediction.label]
     if others:
         st.markdown(f"Not a {prediction.label}? One click saves it as:")

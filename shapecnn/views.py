@@ -70,6 +70,13 @@ def model_input_image(model_input: np.ndarray, size: int = 120) -> Image.Image:
     return ImageOps.expand(image, border=1, fill=190)
 
 
+def augmentation_images(model_input: np.ndarray, count: int = 8, size: int = 64) -> list:
+    """Augmented versions of the model's input, as the network sees drawings in training."""
+    from shapecnn.augment import augmented_versions  # TensorFlow: loaded once a model is
+
+    return [model_input_image(x, size) for x in augmented_versions(model_input, count, seed=0)]
+
+
 def probability_rows(probabilities: dict[str, float]) -> list[dict]:
     """[{class, probability, top}] in the model's class order, for a bar chart."""
     top = max(probabilities, key=probabilities.get) if probabilities else None

@@ -179,6 +179,19 @@ def test_drawing_shows_the_models_class_probabilities_and_view(monkeypatch, canv
     assert "What it sees" in [caption for image in at.image for caption in image.captions]
 
 
+def test_augmentation_preview_shows_what_training_makes_of_the_drawing(
+    monkeypatch, canvas, data, model
+):
+    canvas.draw(drawing("triangle"))
+    at = open_page(monkeypatch, data, model)
+    images_before = sum(len(image.captions) or 1 for image in at.image)
+    at.toggle(key="augmentation_preview").set_value(True).run()
+    assert not at.exception
+    images_after = sum(len(image.captions) or 1 for image in at.image)
+    assert images_after - images_before == 8
+    assert "new ones each epoch" in " ".join(c.value for c in at.caption)
+
+
 def test_a_new_stroke_updates_the_prediction(monkeypatch, canvas, data, model):
     from shapecnn.inference import Classifier
 
