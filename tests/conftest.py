@@ -4,44 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 
-SHAPES = ("circle", "rectangle", "triangle")
-
-
-def draw_outline(shape: str, *, size: int = 280, box=(60, 60, 220, 220), width: int = 8):
-    """A plain black outline on white (RGB): the simplest drawing of a shape."""
-    image = Image.new("RGB", (size, size), "white")
-    pen = ImageDraw.Draw(image)
-    left, top, right, bottom = box
-    if shape == "circle":
-        pen.ellipse(box, outline="black", width=width)
-    elif shape == "rectangle":
-        pen.rectangle(box, outline="black", width=width)
-    elif shape == "triangle":
-        pen.polygon(
-            [(left, bottom), (right, bottom), ((left + right) / 2, top)],
-            outline="black",
-            width=width,
-        )
-    else:
-        raise ValueError(shape)
-    return image
-
-
-def canvas_rgba(image: Image.Image) -> np.ndarray:
-    """An RGB drawing as the canvas component returns it: H x W x 4 uint8, alpha 255."""
-    return np.asarray(image.convert("RGBA")).copy()
-
-
-def make_dataset(root: Path, per_class: int = 8, seed: int = 0, classes=SHAPES) -> Path:
-    """A small hand-drawn-style dataset in the tutorial layout (about 3/4 train, 1/4 test)."""
-    from shapecnn.synth import synth_dataset
-
-    synth_dataset(root, per_class=per_class, seed=seed, classes=classes)
-    return root
+from helpers import make_dataset
 
 
 @pytest.fixture

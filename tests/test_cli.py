@@ -12,7 +12,7 @@ from PIL import Image
 from shapecnn import dataset
 from shapecnn.cli import main
 
-from conftest import draw_outline
+from helpers import draw_outline
 
 
 def run(capsys, *args):

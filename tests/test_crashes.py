@@ -23,7 +23,7 @@ from shapecnn import dataset
 from shapecnn.config import PROJECT_ROOT
 from shapecnn.model import clean_temp_models, read_metadata
 
-from conftest import draw_outline, make_dataset
+from helpers import draw_outline, make_dataset
 
 # Runs `python -m shapecnn ARGS...` with a hook that pauses the process at one point of saving
 # the model, so the test can kill it exactly there.

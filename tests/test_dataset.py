@@ -10,7 +10,7 @@ from PIL import Image
 from shapecnn import dataset
 from shapecnn.errors import BlankDrawingError, InvalidImageError, InvalidLabelError, ShapeCNNError
 
-from conftest import SHAPES, canvas_rgba, draw_outline
+from helpers import SHAPES, canvas_rgba, draw_outline
 
 
 def test_classes_are_sorted_folder_names_as_keras_reads_them(dataset_root):

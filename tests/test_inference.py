@@ -4,7 +4,7 @@ import pytest
 from shapecnn.errors import BlankDrawingError
 from shapecnn.inference import Classifier
 
-from conftest import canvas_rgba, draw_outline
+from helpers import canvas_rgba, draw_outline
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from shapecnn.config import PreprocessConfig
 from shapecnn.errors import BlankDrawingError, InvalidImageError
 from shapecnn.preprocess import has_ink, preprocess, to_ink
 
-from conftest import canvas_rgba, draw_outline
+from helpers import canvas_rgba, draw_outline
 
 
 def test_canvas_array_becomes_24x24x3_in_unit_range():

@@ -11,7 +11,7 @@ from shapecnn.model import read_metadata
 from shapecnn.preprocess import preprocess
 from shapecnn.training import load_training_data, train
 
-from conftest import draw_outline, make_dataset
+from helpers import draw_outline, make_dataset
 
 
 def test_training_reports_every_epoch_and_saves_model_with_metadata(dataset_root, tmp_path):

@@ -12,7 +12,7 @@ from PIL import Image
 from shapecnn import dataset
 from shapecnn.errors import InvalidImageError, InvalidLabelError, ShapeCNNError
 
-from conftest import draw_outline
+from helpers import draw_outline
 
 
 def png(shape: str = "circle") -> bytes:
