@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from driver import CHROMIUM, PROJECT, launch_chromium, streamlit_server
 
 STARTER_DATA = PROJECT / "data" / "handwriting_shape"

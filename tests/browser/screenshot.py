@@ -15,6 +15,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from PIL import Image
+from playwright.sync_api import expect, sync_playwright
+
 from driver import (
     PROJECT,
     draw,
@@ -24,8 +27,6 @@ from driver import (
     shape_strokes,
     streamlit_server,
 )
-from PIL import Image
-from playwright.sync_api import expect, sync_playwright
 
 VIEWPORT = {"width": 1360, "height": 1640}  # tall enough for the training results
 sys.path.insert(0, str(PROJECT))  # shapecnn, when run as a script

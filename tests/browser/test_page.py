@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
+
+from shapecnn import dataset
+
 from driver import (
     canvas_generation,
     clear,
@@ -13,9 +17,6 @@ from driver import (
     wait_cleared,
     wait_idle,
 )
-from playwright.sync_api import expect
-
-from shapecnn import dataset
 
 pytestmark = pytest.mark.browser
 

@@ -7,11 +7,12 @@ import time
 import zipfile
 
 import pytest
-from driver import draw, metric, open_page, shape_strokes, wait_idle
 from PIL import Image
 from playwright.sync_api import expect
 
 from shapecnn import dataset
+
+from driver import draw, metric, open_page, shape_strokes, wait_idle
 
 pytestmark = pytest.mark.browser
 
