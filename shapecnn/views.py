@@ -21,9 +21,8 @@ from PIL import Image, ImageOps
 
 from shapecnn import dataset
 from shapecnn.config import MAX_IMAGE_PIXELS, SPLITS
-from shapecnn.errors import ShapeCNNError
+from shapecnn.errors import BlankDrawingError, ShapeCNNError
 from shapecnn.model import read_metadata
-from shapecnn.preprocess import has_ink
 
 # --- live prediction ----------------------------------------------------------------------------
 
@@ -40,19 +39,18 @@ class Prediction:
     model_input: np.ndarray
 
 
-def is_blank(drawing) -> bool:
-    """True for no drawing at all (None) or one without ink that preprocessing would see."""
-    return drawing is None or not has_ink(drawing)
-
-
 def predict_drawing(classifier, drawing) -> Prediction | None:
     """Classify one drawing (canvas array, PIL image, file); None when it is blank.
 
-    Preprocesses once and calls the classifier's compiled function, never `model.predict`.
+    Preprocesses once (a blank drawing is found on the way, not by a second pass over the
+    canvas) and calls the classifier's compiled function, never `model.predict`.
     """
-    if is_blank(drawing):
+    if drawing is None:
         return None
-    model_input = classifier.preprocess(drawing)
+    try:
+        model_input = classifier.preprocess(drawing)
+    except BlankDrawingError:
+        return None
     probabilities = classifier.predict_preprocessed(model_input[None])[0]
     by_class = {name: float(p) for name, p in zip(classifier.classes, probabilities, strict=True)}
     label = max(by_class, key=by_class.get)
