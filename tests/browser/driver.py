@@ -179,3 +179,16 @@ def metric(scope, label: str):
     return scope.locator("[data-testid=stMetric]", has_text=label).locator(
         "[data-testid=stMetricValue]"
     )
+
+
+def ready_to_save(page, shape: str, seed: int, label: str, split: str) -> None:
+    """Draw `shape`, wait for its prediction, and pick the label and split to save it under."""
+    from playwright.sync_api import expect
+
+    draw(page, shape_strokes(shape, seed=seed))
+    expect(metric(page.get_by_test_id("stMain"), "Prediction")).to_be_visible()
+    wait_idle(page)
+    page.locator(".st-key-label_choice").click()
+    page.get_by_role("option", name=label, exact=True).click()
+    page.locator(".st-key-split").get_by_text(split, exact=True).click()
+    wait_idle(page)

@@ -13,6 +13,7 @@ from driver import (
     draw,
     metric,
     open_page,
+    ready_to_save,
     shape_strokes,
     wait_cleared,
     wait_idle,
@@ -43,13 +44,7 @@ def test_drawing_a_shape_shows_its_class_as_the_prediction(page):
 def test_save_puts_the_drawing_in_the_chosen_class_and_split(page, site):
     data = site["data"]
     before = set(dataset.list_images(data, "test", "rectangle"))
-    draw(page, shape_strokes("rectangle", seed=4))
-    expect(metric(page.get_by_test_id("stMain"), "Prediction")).to_be_visible()
-    wait_idle(page)
-    page.locator(".st-key-label_choice").click()
-    page.get_by_role("option", name="rectangle", exact=True).click()
-    page.locator(".st-key-split").get_by_text("test", exact=True).click()
-    wait_idle(page)
+    ready_to_save(page, "rectangle", seed=4, label="rectangle", split="test")
     generation = canvas_generation(page)
     page.get_by_role("button", name="Save drawing").click()
     toast = page.get_by_test_id("stToast")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from shapecnn import dataset
 
-from driver import draw, metric, open_page, shape_strokes, wait_idle
+from driver import open_page, ready_to_save, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -25,21 +25,11 @@ def two_pages(browser, site):
         page.close()
 
 
-def ready_to_save(page, shape: str, seed: int) -> None:
-    draw(page, shape_strokes(shape, seed=seed))
-    expect(metric(page.get_by_test_id("stMain"), "Prediction")).to_be_visible()
-    wait_idle(page)
-    page.locator(".st-key-label_choice").click()
-    page.get_by_role("option", name="rectangle", exact=True).click()
-    page.locator(".st-key-split").get_by_text("train", exact=True).click()
-    wait_idle(page)
-
-
 def test_two_sessions_saving_at_the_same_moment_both_keep_their_drawing(two_pages, site):
     data = site["data"]
     before = set(dataset.list_images(data, "train", "rectangle"))
     for seed, page in enumerate(two_pages):
-        ready_to_save(page, "rectangle", seed=seed + 10)
+        ready_to_save(page, "rectangle", seed=seed + 10, label="rectangle", split="train")
     # Both clicks go out before either page hears back.
     for page in two_pages:
         page.get_by_role("button", name="Save drawing").click(no_wait_after=True)
