@@ -740,7 +740,25 @@ def main() -> None:
         settings_section(settings)
 
     # Less empty space above the title: the canvas and the prediction fit a laptop screen.
-    st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
+    # The canvas's undo/redo toolbar waits, invisible, over the canvas's top right strip until
+    # hovered, and swallows a stroke started there (issue #4): keep it above the canvas. The
+    # canvas lives in a shadow root that page CSS cannot reach, so the script hands it the rule,
+    # also when a new canvas is created (Clear); the element holding the script takes no space.
+    st.html(
+        "<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}"
+        "[data-testid='stElementContainer']:has(>.stHtml>script){display:none}</style>"
+        "<script>(()=>{if(window.shapecnnToolbarRule)return;"
+        "const rule=window.shapecnnToolbarRule=new CSSStyleSheet();"
+        "rule.replaceSync('.dc-toolbar{top:auto!important;bottom:100%}');"
+        "const adopt=r=>{if(!r.adoptedStyleSheets.includes(rule))"
+        "r.adoptedStyleSheets=[...r.adoptedStyleSheets,rule];};"
+        "const attach=Element.prototype.attachShadow;"
+        "Element.prototype.attachShadow=function(init){const r=attach.call(this,init);"
+        "if(this.dataset.testid==='stBidiComponentIsolated')adopt(r);return r;};"
+        "document.querySelectorAll('[data-testid=stBidiComponentIsolated]')"
+        ".forEach(h=>h.shadowRoot&&adopt(h.shadowRoot));})()</script>",
+        unsafe_allow_javascript=True,
+    )
     st.title("Draw a shape")
     st.caption(
         "The model guesses as you draw. Save drawings under a label, train, and watch it improve."

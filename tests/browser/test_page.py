@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
 from shapecnn import dataset
 
 from driver import (
+    CANVAS,
     canvas_generation,
     clear,
     draw,
@@ -39,6 +43,28 @@ def test_drawing_a_shape_shows_its_class_as_the_prediction(page):
         expect(metric(main, "Prediction")).to_have_text(shape)
         wait_idle(page)
     expect(main.get_by_text("What it sees")).to_be_visible()
+
+
+def test_a_stroke_started_under_the_top_right_edge_registers(page):
+    """The hover toolbar (undo, redo) must not lie, invisible, over the canvas (issue #4)."""
+    main = page.get_by_test_id("stMain")
+    box = page.locator(CANVAS).bounding_box()
+    top, right = 2.0, box["width"] - 8
+    # A rectangle from its top right corner, 2 px under the canvas's top edge, pressed the
+    # moment the pointer comes in from the right (before any hover effect has run).
+    corners = [(right, top), (8, top), (8, 150), (right, 150), (right, top)]
+    stroke = np.concatenate([np.linspace(a, b, 12) for a, b in pairwise(corners)])
+    page.mouse.move(box["x"] + box["width"] + 40, box["y"] + top)
+    draw(page, [stroke])
+    expect(metric(main, "Prediction")).to_have_count(1)
+    wait_idle(page)
+    # Undo and redo still show on hover, and undo works: the canvas is empty again.
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page.locator(".dc-toolbar")).to_have_css("opacity", "1")
+    page.get_by_role("button", name="Undo").click()
+    expect(metric(main, "Prediction")).to_have_count(0)
+    expect(main.get_by_text("Draw a shape on the canvas")).to_be_visible()
+    wait_idle(page)
 
 
 def test_save_puts_the_drawing_in_the_chosen_class_and_split(page, site):
