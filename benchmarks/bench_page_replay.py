@@ -6,16 +6,26 @@ canvas; the page's own `Prediction` metric is read after each drawing. This cove
 other proxies cannot: the canvas component's own rendering of the strokes (its pen width,
 anti-aliasing and RGBA output) on the way to the model.
 
-Run: python benchmarks/bench_page_replay.py [--per-class N]   (appends to benchmarks/ACCURACY.md)
+The row in benchmarks/ACCURACY.md gives the number of mistakes and a Wilson 95 % interval: at 30
+drawings one mistake moves the score by 3 points. Every drawing is kept for a closer look in
+benchmarks/out/replay-seed<SEED>/: its strokes, the page's answer (drawings.json) and the canvas's
+own pixels (NNN-<shape>-<answer>.png), plus the model that answered.
+
+Run: python benchmarks/bench_page_replay.py [--per-class N] [--seed S]
+(replaces the "page replay" row of benchmarks/ACCURACY.md)
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import json
+import math
 import shutil
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
@@ -39,13 +49,36 @@ from driver import (  # noqa: E402
 )
 
 OUTPUT = PROJECT / "benchmarks" / "ACCURACY.md"
+OUT = PROJECT / "benchmarks" / "out"
 CANVAS = 280
+# The drawing layer under the canvas's event layer: the pixels the page sends to the model.
+DRAWING_LAYER = "canvas.dc-canvas.lower-canvas"
+
+
+def wilson_interval(right: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a proportion (95 % for z=1.96); sound at 0 or all right too."""
+    if total <= 0:
+        raise ValueError(f"total must be positive, got {total}")
+    p = right / total
+    denominator = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denominator
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def canvas_png(page) -> bytes:
+    """The canvas's drawing layer as PNG bytes (what the canvas component returns, as drawn)."""
+    url = page.locator(DRAWING_LAYER).evaluate("c => c.toDataURL('image/png')")
+    return base64.b64decode(url.split(",", 1)[1])
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-class", type=int, default=10, help="drawings per class")
     parser.add_argument("--strangers", type=int, default=5, help="random hands taking turns")
+    parser.add_argument(
+        "--seed", type=int, default=31337, help="seeds the stranger hands and their drawings"
+    )
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
 
@@ -53,12 +86,17 @@ def main(argv=None) -> int:
 
     from shapecnn.training import train
 
-    rng = np.random.default_rng(31337)
+    rng = np.random.default_rng(args.seed)
+    record = OUT / f"replay-seed{args.seed}"
+    shutil.rmtree(record, ignore_errors=True)
+    record.mkdir(parents=True)
+    drawings: list[dict] = []
     hands = [synth.random_hand(rng, f"stranger{i}") for i in range(args.strangers)]
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(shutil.copytree(DEFAULT_DATA, Path(tmp) / "data"))
         model = Path(tmp) / "shapes.keras"
         train(data, "default", model_path=model)
+        shutil.copy(model, record / "model.keras")
         right = total = missed = 0
         unregistered: list[str] = []
         confusion: dict[tuple[str, str], int] = {}
@@ -86,31 +124,45 @@ def main(argv=None) -> int:
                         except AssertionError:
                             # Strokes that reached no canvas (it was being replaced): say so
                             # and draw again, rather than count a drawing the model never saw.
-                            out = PROJECT / "benchmarks" / "out"
-                            out.mkdir(exist_ok=True)
-                            page.screenshot(path=str(out / f"replay-miss-{total}.png"))
+                            page.screenshot(path=str(record / f"miss-{len(drawings):03d}.png"))
                             missed += 1
+                    entry = {
+                        "shape": shape,
+                        "index": index,
+                        "hand": hand.name,
+                        "strokes": [stroke.round(2).tolist() for stroke in strokes],
+                    }
+                    drawings.append(entry)
                     if not registered:
-                        # Twice no ink: the strokes started where the canvas does not take them
-                        # (its hover toolbar sits over the top edge). Named in the results.
+                        # Twice no ink: the strokes started where the canvas does not take them.
+                        # Named in the results.
                         unregistered.append(f"{shape} #{index}")
                         continue
                     time.sleep(0.3)  # the last stroke's rerun may still be on its way
                     wait_idle(page)
                     said = metric(main_area, "Prediction").inner_text().strip()
+                    entry["said"] = said
+                    name = f"{len(drawings) - 1:03d}-{shape}-{said}.png"
+                    (record / name).write_bytes(canvas_png(page))
                     right += said == shape
                     total += 1
                     confusion[(shape, said)] = confusion.get((shape, said), 0) + 1
                     print(f"{total}: {shape} -> {said}", flush=True)
             browser.close()
         seconds = time.perf_counter() - started
+    hands_used = {hand.name: asdict(hand) for hand in hands}
+    (record / "drawings.json").write_text(
+        json.dumps({"seed": args.seed, "hands": hands_used, "drawings": drawings}, indent=1)
+    )
     accuracy = right / total
+    low, high = wilson_interval(right, total)
     wrong = ", ".join(f"{t}->{p}: {n}" for (t, p), n in sorted(confusion.items()) if t != p)
     row = (
         f"| page replay | default recipe, ink crop | {accuracy:.1%} | {total} drawings by "
-        f"{args.strangers} stranger hands replayed as mouse strokes on the page's {CANVAS} px "
-        f"canvas in Chromium, read from the page's Prediction metric; "
-        f"mistakes: {wrong or 'none'}; drawings the canvas missed and that were redrawn: "
+        f"{args.strangers} stranger hands (seed {args.seed}) replayed as mouse strokes on the "
+        f"page's {CANVAS} px canvas in Chromium, read from the page's Prediction metric; "
+        f"{total - right} mistakes ({wrong or 'none'}), 95 % Wilson interval "
+        f"{low:.1%}-{high:.1%}; drawings the canvas missed and that were redrawn: "
         f"{missed}; never registered (left out): {', '.join(unregistered) or 'none'} "
         f"({date.today().isoformat()}, {seconds:.0f} s) |"
     )
