@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from shapecnn import inference
+from shapecnn import inference, numpy_net
 from shapecnn._tensorflow import keras
 from shapecnn.inference import Classifier, numpy_forward
 from shapecnn.model import build_model
@@ -122,7 +122,7 @@ def test_small_and_large_batches_give_the_same_probabilities():
 
 
 def test_blas_threads_are_restored_after_a_prediction():
-    get, _ = inference._openblas_thread_functions()
+    get, _ = numpy_net._openblas_thread_functions()
     if get is None:
         pytest.skip("numpy does not use OpenBLAS here")
     before = get()

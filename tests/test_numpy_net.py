@@ -1,0 +1,192 @@
+"""The numpy network read straight from a model file, without TensorFlow."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from shapecnn import numpy_net
+from shapecnn._tensorflow import keras
+from shapecnn.model import load_model
+
+ROOT = Path(__file__).resolve().parent.parent
+CLASSES = ["circle", "rectangle", "triangle"]
+
+
+def random_inputs(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).random((n, 24, 24, 3), dtype=np.float32)
+
+
+def randomise(model, seed: int = 1) -> None:
+    """Weights far from their initial values, so every layer matters to the output."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        layer.set_weights(
+            [rng.normal(0.0, 0.3, w.shape).astype(np.float32) for w in layer.get_weights()]
+        )
+
+
+def rewrite(path: Path, out: Path, changes: dict) -> Path:
+    """A copy of a model file with some entries replaced ({name: bytes}) or left out (None)."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = changes.get(info.filename, source.read(info))
+            if data is not None:
+                target.writestr(info.filename, data)
+    return out
+
+
+def entry(path: Path, name: str) -> bytes:
+    with zipfile.ZipFile(path) as archive:
+        return archive.read(name)
+
+
+def edited_weights(path: Path, edit) -> bytes:
+    """model.weights.h5 of a model file after `edit(h5 file)`."""
+    buffer = io.BytesIO(entry(path, numpy_net.WEIGHTS_ENTRY))
+    with h5py.File(buffer, "r+") as h5:
+        edit(h5)
+    return buffer.getvalue()
+
+
+def varied_model():
+    """Every supported kind of layer, two of some kinds, names that are not Keras' defaults."""
+    model = keras.Sequential(
+        [
+            keras.Input((24, 24, 3)),
+            keras.layers.Rescaling(2.0, offset=-1.0),
+            keras.layers.Conv2D(8, (3, 3), padding="same", activation="tanh", name="first"),
+            keras.layers.BatchNormalization(),
+            keras.layers.Conv2D(8, (2, 4), padding="same", use_bias=False, name="second"),
+            keras.layers.Activation("relu"),
+            keras.layers.AveragePooling2D((3, 3)),
+            keras.layers.Dropout(0.5),
+            keras.layers.GaussianNoise(0.1),
+            keras.layers.MaxPooling2D((2, 2)),
+            keras.layers.Conv2D(4, (1, 1), activation="sigmoid"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(5, activation="relu"),
+            keras.layers.Dense(3, activation="softmax", name="probabilities"),
+        ]
+    )
+    randomise(model)
+    norm = model.layers[2]
+    gamma, beta, mean, variance = norm.get_weights()
+    norm.set_weights([gamma, beta, mean, np.abs(variance) + 0.5])  # variance stays positive
+    return model
+
+
+# --- the network read from the file -------------------------------------------------------------
+
+
+def test_network_read_from_a_trained_model_file_equals_keras(trained_model):
+    network = numpy_net.network_from_archive(trained_model.read_bytes())
+    assert network is not None and network.input_shape == (24, 24, 3)
+    model, _ = load_model(trained_model)
+    x = np.concatenate([random_inputs(5, seed=2), numpy_net.probe_inputs((24, 24, 3))])
+    np.testing.assert_allclose(network(x), np.asarray(model(x, training=False)), rtol=0, atol=1e-5)
+
+
+def test_every_supported_layer_is_read_from_the_file(tmp_path):
+    model = varied_model()
+    path = tmp_path / "m.keras"
+    model.save(path)
+    network = numpy_net.network_from_archive(path)
+    x = random_inputs(4, seed=3)
+    np.testing.assert_allclose(network(x), np.asarray(model(x, training=False)), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda h5: h5.move("layers/dense_1", "layers/dense_9"), id="renamed-group"),
+        pytest.param(lambda h5: h5.create_group("layers/extra/vars"), id="extra-group"),
+        pytest.param(lambda h5: h5.__delitem__("layers/dense/vars/1"), id="missing-bias"),
+        pytest.param(
+            lambda h5: h5["layers/dense/vars"].attrs.__setitem__("name", "not_this_layer"),
+            id="group-of-another-layer",
+        ),
+        pytest.param(
+            lambda h5: h5["layers/conv2d/vars"].create_dataset("2", data=np.zeros(3, np.float32)),
+            id="extra-variable",
+        ),
+    ],
+)
+def test_weights_laid_out_unexpectedly_are_refused(trained_model, tmp_path, edit):
+    weights = edited_weights(trained_model, edit)
+    copy = rewrite(trained_model, tmp_path / "m.keras", {numpy_net.WEIGHTS_ENTRY: weights})
+    assert numpy_net.network_from_archive(copy) is None
+
+
+def test_files_that_are_not_a_plain_sequential_are_refused(trained_model, tmp_path):
+    config = json.loads(entry(trained_model, numpy_net.CONFIG_ENTRY))
+    functional = {**config, "class_name": "Functional"}
+    custom = json.loads(json.dumps(config))
+    custom["config"]["layers"][-1]["registered_name"] = "mine>Dense"
+    for name, changed in (("functional", functional), ("custom", custom)):
+        copy = rewrite(
+            trained_model,
+            tmp_path / f"{name}.keras",
+            {numpy_net.CONFIG_ENTRY: json.dumps(changed).encode()},
+        )
+        assert numpy_net.network_from_archive(copy) is None, name
+    no_weights = rewrite(trained_model, tmp_path / "w.keras", {numpy_net.WEIGHTS_ENTRY: None})
+    assert numpy_net.network_from_archive(no_weights) is None
+    assert numpy_net.network_from_archive(b"not a zip") is None
+
+
+def test_reading_a_file_imports_neither_tensorflow_nor_keras(trained_model):
+    """In a fresh process, which is what lets the page predict before TensorFlow is loaded."""
+    script = (
+        "import json, sys\n"
+        "import numpy as np\n"
+        "from shapecnn import numpy_net\n"
+        "network = numpy_net.network_from_archive(sys.argv[1])\n"
+        "x = np.random.default_rng(0).random((2, 24, 24, 3), dtype=np.float32)\n"
+        "print(json.dumps({'probabilities': network(x).tolist(),\n"
+        "    'loaded': [m for m in ('tensorflow', 'keras') if m in sys.modules]}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(trained_model)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=True,
+    )
+    report = json.loads(done.stdout)
+    assert report["loaded"] == []
+    model, _ = load_model(trained_model)
+    x = random_inputs(2)
+    np.testing.assert_allclose(
+        report["probabilities"], np.asarray(model(x, training=False)), rtol=0, atol=1e-5
+    )
+
+
+class Dropout(keras.layers.Layer):
+    """Named like Keras' Dropout, but not a no-op at inference: numpy would get it wrong."""
+
+    def call(self, x):
+        return x * 3.0
+
+
+def test_a_custom_layer_under_a_builtin_name_is_not_read_from_the_file(tmp_path):
+    model = keras.Sequential(
+        [
+            keras.Input((24, 24, 3)),
+            keras.layers.Flatten(),
+            Dropout(),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    path = tmp_path / "m.keras"
+    model.save(path)
+    assert numpy_net.network_from_archive(path) is None
