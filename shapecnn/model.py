@@ -3,6 +3,10 @@
 A model file is Keras' `.keras` archive (a zip) with one more entry, `shapecnn.json`: class names
 in the model's order, input size, preprocessing settings, recipe, counts and test metrics. One
 file means one atomic rename covers both, so a crash while saving leaves the previous model whole.
+
+The metadata also records whether the numpy version of the network (shapecnn.numpy_net), built
+from the saved file itself, agreed with Keras when it was saved, so that loading can trust numpy
+without asking Keras.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
+from shapecnn import numpy_net
 from shapecnn.errors import ModelFileError
 
 METADATA_ENTRY = "shapecnn.json"
@@ -89,7 +94,12 @@ def build_model(
 
 
 def save_model(model, path: str | os.PathLike, metadata: dict) -> Path:
-    """Write model + metadata to `path` atomically (temporary file in the same folder, rename)."""
+    """Write model + metadata to `path` atomically (temporary file in the same folder, rename).
+
+    The metadata written gains `numpy_forward`: whether the numpy network read back from the
+    written file agrees with `model` (see numpy_net.check_archive). The check runs here because
+    TensorFlow is loaded anyway while saving, and so that loading can skip it.
+    """
     path = Path(path)
     if path.suffix != ".keras":
         raise ModelFileError(f"model path must end in .keras, got {str(path)!r}")
@@ -99,6 +109,7 @@ def save_model(model, path: str | os.PathLike, metadata: dict) -> Path:
     temp = path.with_name(f".{path.stem}.tmp-{uuid.uuid4().hex[:8]}.keras")
     try:
         model.save(temp)
+        metadata = {**metadata, numpy_net.METADATA_KEY: _numpy_check(temp, model)}
         with zipfile.ZipFile(temp, "a") as archive:
             archive.writestr(METADATA_ENTRY, json.dumps(metadata, indent=2, ensure_ascii=False))
         with open(temp, "rb") as handle:
@@ -107,6 +118,14 @@ def save_model(model, path: str | os.PathLike, metadata: dict) -> Path:
     finally:
         temp.unlink(missing_ok=True)
     return path
+
+
+def _numpy_check(archive: Path, model) -> dict:
+    try:
+        return numpy_net.check_archive(archive, model)
+    except Exception as error:  # noqa: BLE001 - a failed check must not fail the save
+        # Without an "agrees" record, loading simply checks with Keras, as for older files.
+        return {"result": "failed", "error": f"{type(error).__name__}: {error}"}
 
 
 def clean_temp_models(path: str | os.PathLike, older_than: float = STALE_TEMP_SECONDS) -> int:

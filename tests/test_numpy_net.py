@@ -1,4 +1,5 @@
-"""The numpy network read straight from a model file, without TensorFlow."""
+"""The numpy network read straight from a model file, without TensorFlow, and the record of
+its agreement with Keras that saving a model writes."""
 
 import io
 import json
@@ -14,7 +15,7 @@ import pytest
 
 from shapecnn import numpy_net
 from shapecnn._tensorflow import keras
-from shapecnn.model import load_model
+from shapecnn.model import build_model, load_model, read_metadata, save_model
 
 ROOT = Path(__file__).resolve().parent.parent
 CLASSES = ["circle", "rectangle", "triangle"]
@@ -87,7 +88,9 @@ def varied_model():
 
 
 def test_network_read_from_a_trained_model_file_equals_keras(trained_model):
-    network = numpy_net.network_from_archive(trained_model.read_bytes())
+    record = read_metadata(trained_model)[numpy_net.METADATA_KEY]
+    assert record["result"] == "agrees"
+    network = numpy_net.checked_network(trained_model.read_bytes(), record)
     assert network is not None and network.input_shape == (24, 24, 3)
     model, _ = load_model(trained_model)
     x = np.concatenate([random_inputs(5, seed=2), numpy_net.probe_inputs((24, 24, 3))])
@@ -96,8 +99,8 @@ def test_network_read_from_a_trained_model_file_equals_keras(trained_model):
 
 def test_every_supported_layer_is_read_from_the_file(tmp_path):
     model = varied_model()
-    path = tmp_path / "m.keras"
-    model.save(path)
+    path = save_model(model, tmp_path / "m.keras", {"class_names": CLASSES})
+    assert read_metadata(path)[numpy_net.METADATA_KEY]["result"] == "agrees"
     network = numpy_net.network_from_archive(path)
     x = random_inputs(4, seed=3)
     np.testing.assert_allclose(network(x), np.asarray(model(x, training=False)), rtol=0, atol=1e-5)
@@ -140,6 +143,36 @@ def test_files_that_are_not_a_plain_sequential_are_refused(trained_model, tmp_pa
     no_weights = rewrite(trained_model, tmp_path / "w.keras", {numpy_net.WEIGHTS_ENTRY: None})
     assert numpy_net.network_from_archive(no_weights) is None
     assert numpy_net.network_from_archive(b"not a zip") is None
+
+
+def test_saving_records_a_disagreement(tmp_path, monkeypatch):
+    """A numpy network that reads the file wrong is caught while Keras is at hand."""
+    model = build_model(3)
+    randomise(model)
+    real = numpy_net.layer_from_config
+
+    def off_by_one(kind, config, weights):
+        step = real(kind, config, weights)
+        return (lambda x: step(x) + 1.0) if kind == "Dense" else step
+
+    monkeypatch.setattr(numpy_net, "layer_from_config", off_by_one)
+    path = save_model(model, tmp_path / "m.keras", {"class_names": CLASSES})
+    record = read_metadata(path)[numpy_net.METADATA_KEY]
+    assert record["result"] == "disagrees"
+    monkeypatch.undo()
+    assert numpy_net.checked_network(path.read_bytes(), record) is None
+
+
+def test_a_record_covers_only_the_bytes_it_was_made_from(trained_model, tmp_path):
+    record = read_metadata(trained_model)[numpy_net.METADATA_KEY]
+    weights = edited_weights(
+        trained_model, lambda h5: h5["layers/dense_1/vars/1"].__setitem__(..., [5.0, 0.0, 0.0])
+    )
+    copy = rewrite(trained_model, tmp_path / "m.keras", {numpy_net.WEIGHTS_ENTRY: weights})
+    assert numpy_net.network_from_archive(copy) is not None  # readable...
+    assert numpy_net.checked_network(copy.read_bytes(), record) is None  # ...but not vouched for
+    for looser in ({**record, "tolerance": 1e-3}, {**record, "result": "disagrees"}, "agrees"):
+        assert numpy_net.checked_network(trained_model.read_bytes(), looser) is None
 
 
 def test_reading_a_file_imports_neither_tensorflow_nor_keras(trained_model):
@@ -187,6 +220,6 @@ def test_a_custom_layer_under_a_builtin_name_is_not_read_from_the_file(tmp_path)
             keras.layers.Dense(3, activation="softmax"),
         ]
     )
-    path = tmp_path / "m.keras"
-    model.save(path)
+    path = save_model(model, tmp_path / "m.keras", {"class_names": CLASSES})
     assert numpy_net.network_from_archive(path) is None
+    assert read_metadata(path)[numpy_net.METADATA_KEY]["result"] == "unsupported"
