@@ -8,9 +8,16 @@ TensorFlow costs more than that: `model.predict` builds a dataset pipeline per c
 and even a traced `tf.function` hands the work to TensorFlow's thread pools (1 to 3 ms here, more
 when other programs share the cores). So a few drawings at a time run through the same network in
 numpy (shapecnn.numpy_net), on one thread, from the model's own weights (about 0.5 ms); larger
-batches, and any layer the numpy version does not know, go through the traced TensorFlow function.
-The numpy version is checked against TensorFlow when the model loads and is only used when they
-agree.
+batches, and any layer the numpy version does not know, go through a traced TensorFlow function.
+The numpy version is only used where it agrees with Keras.
+
+Loading must not wait for TensorFlow either: importing it takes about 4.5 s, and on the page it
+would hold up the canvas. A model saved by shapecnn records that the numpy network read from that
+very file agreed with Keras (model.save_model checks it while TensorFlow is loaded anyway), so
+`Classifier.load` builds the network from the file with numpy and h5py alone and imports
+TensorFlow only when something needs Keras: a batch larger than NUMPY_MAX_BATCH, or `.model`.
+Files without that record (older ones), or with layers numpy does not support, load as before:
+Keras first, then the numpy network is checked against it on the spot.
 """
 
 from __future__ import annotations
@@ -22,9 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from shapecnn import numpy_net
-from shapecnn._tensorflow import tf
 from shapecnn.config import PreprocessConfig
-from shapecnn.model import load_model
+from shapecnn.model import keras_model_from_archive, read_model_file
 from shapecnn.numpy_net import AGREEMENT_TOLERANCE, NumpyNetwork
 from shapecnn.preprocess import preprocess
 
@@ -44,8 +50,19 @@ class Classifier:
     {'circle': 0.98, 'rectangle': 0.01, 'triangle': 0.01}
     """
 
-    def __init__(self, model, metadata: dict, path: str | os.PathLike | None = None):
-        self.model = model
+    def __init__(
+        self,
+        model,
+        metadata: dict,
+        path: str | os.PathLike | None = None,
+        *,
+        network: NumpyNetwork | None = None,
+        archive: bytes | None = None,
+    ):
+        """From a Keras `model`: the numpy network is checked against it now, and TensorFlow
+        traced at once if numpy cannot be used. Or, with `model=None`, from a `network` already
+        known to agree with the model in `archive` (a model file's bytes): Keras is loaded from
+        `archive` only on first use of `.model`. Classifier.load picks the right one."""
         self.metadata = metadata
         self.path = Path(path) if path is not None else None
         self.classes: list[str] = list(metadata["class_names"])
@@ -54,6 +71,18 @@ class Classifier:
         self._input_shape = (size, size, channels)
         self._traced = None
         self._trace_lock = threading.Lock()
+        self._model_lock = threading.Lock()
+        self._model = model
+        self._archive = archive
+        if model is None:
+            if network is None or archive is None:
+                raise ValueError("a Classifier without a model needs a network and an archive")
+            if network.input_shape != self._input_shape:
+                raise ValueError(
+                    f"network input must be {self._input_shape}, got {network.input_shape}"
+                )
+            self._numpy_forward: NumpyNetwork | None = network
+            return
         self._numpy_forward = _checked_numpy_forward(model, self._input_shape)
         if self._numpy_forward is None:
             # Trace now, so the first drawing does not pay for it.
@@ -61,8 +90,33 @@ class Classifier:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Classifier:
-        model, metadata = load_model(path)
-        return cls(model, metadata, path)
+        """The classifier in a model file; without importing TensorFlow when the file records
+        that its numpy network agreed with Keras (see the module's docstring)."""
+        archive, metadata = read_model_file(path)
+        network = numpy_net.checked_network(archive, metadata.get(numpy_net.METADATA_KEY))
+        if network is not None and network.input_shape == _input_shape_of(metadata):
+            return cls(None, metadata, path, network=network, archive=archive)
+        return cls(keras_model_from_archive(archive, path), metadata, path)
+
+    @property
+    def model(self):
+        """The Keras model. A classifier loaded without TensorFlow loads it (and TensorFlow) on
+        first use, from the same bytes its numpy network came from; once, whichever thread asks.
+        """
+        if self._model is None:
+            with self._model_lock:
+                if self._model is None:
+                    model = keras_model_from_archive(self._archive, self.path or "the model")
+                    # The record said the two agreed when saved; if this Keras computes
+                    # otherwise (a different version), small and large batches must still
+                    # give the same answers: TensorFlow answers all of them from now on.
+                    network = self._numpy_forward
+                    if network is not None and not numpy_net.agrees_with_keras(
+                        network, model, self._input_shape
+                    ):
+                        self._numpy_forward = None
+                    self._model = model
+        return self._model
 
     @property
     def uses_numpy(self) -> bool:
@@ -76,13 +130,14 @@ class Classifier:
     def predict_preprocessed(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities (N x classes) for a batch of preprocessed inputs."""
         batch = np.asarray(batch, dtype=np.float32)
+        forward = self._numpy_forward
         if (
-            self._numpy_forward is not None
+            forward is not None
             and batch.ndim == 4
             and 1 <= len(batch) <= NUMPY_MAX_BATCH
             and batch.shape[1:] == self._input_shape
         ):
-            return self._numpy_forward(batch)
+            return forward(batch)
         return self._tensorflow_forward(batch)
 
     def predict(self, image) -> dict[str, float]:
@@ -95,14 +150,21 @@ class Classifier:
 
     def _tensorflow_forward(self, batch: np.ndarray) -> np.ndarray:
         if self._traced is None:
+            model = self.model  # may load Keras, under its own lock
             with self._trace_lock:
                 if self._traced is None:
-                    model = self.model
+                    from shapecnn._tensorflow import tf  # loaded with the model already
+
                     self._traced = tf.function(
                         lambda x: model(x, training=False),
                         input_signature=[tf.TensorSpec([None, *self._input_shape], tf.float32)],
                     )
         return self._traced(batch).numpy()
+
+
+def _input_shape_of(metadata: dict) -> tuple[int, int, int]:
+    config = PreprocessConfig.from_dict(metadata.get("preprocess", {}))
+    return (config.size, config.size, config.channels)
 
 
 def _checked_numpy_forward(model, input_shape: tuple[int, int, int]) -> NumpyNetwork | None:

@@ -5,15 +5,17 @@ in the model's order, input size, preprocessing settings, recipe, counts and tes
 file means one atomic rename covers both, so a crash while saving leaves the previous model whole.
 
 The metadata also records whether the numpy version of the network (shapecnn.numpy_net), built
-from the saved file itself, agreed with Keras when it was saved, so that loading can trust numpy
-without asking Keras.
+from the saved file itself, agreed with Keras when it was saved: a Classifier that finds that
+record can predict without importing TensorFlow (about 4.5 s) at all.
 """
 
 from __future__ import annotations
 
 import glob
+import io
 import json
 import os
+import tempfile
 import time
 import uuid
 import zipfile
@@ -149,8 +151,30 @@ def read_metadata(path: str | os.PathLike) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"no model at {path}: train one first (python -m shapecnn train)")
+    return _metadata_in(path, path)
+
+
+def read_model_file(path: str | os.PathLike) -> tuple[bytes, dict]:
+    """(the file's bytes, its metadata), read in one go, without loading TensorFlow.
+
+    Training replaces the file with a rename at any moment; everything taken from these bytes
+    (class names, weights, the Keras model later) belongs to one and the same version of it.
+    """
+    path = Path(path)
     try:
-        with zipfile.ZipFile(path) as archive:
+        archive = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        raise ModelFileError(
+            f"no model at {path}: train one first (python -m shapecnn train)"
+        ) from None
+    except OSError as error:
+        raise ModelFileError(f"{path} could not be read ({error})") from None
+    return archive, _metadata_in(io.BytesIO(archive), path)
+
+
+def _metadata_in(source, path: Path) -> dict:
+    try:
+        with zipfile.ZipFile(source) as archive:
             return json.loads(archive.read(METADATA_ENTRY))
     except KeyError:
         raise ModelFileError(
@@ -163,11 +187,23 @@ def read_metadata(path: str | os.PathLike) -> dict:
 
 def load_model(path: str | os.PathLike):
     """(keras model, metadata) from a file written by save_model."""
+    metadata = read_metadata(path)
+    return _load_keras(path, shown=path), metadata
+
+
+def keras_model_from_archive(archive: bytes, path: str | os.PathLike):
+    """The Keras model in a model file's bytes (from read_model_file); `path` names it in
+    errors. Keras reads only from a file, so the bytes go to a private temporary copy."""
+    with tempfile.TemporaryDirectory(prefix="shapecnn-") as folder:
+        copy = Path(folder) / "model.keras"
+        copy.write_bytes(archive)
+        return _load_keras(copy, shown=path)
+
+
+def _load_keras(path: str | os.PathLike, shown: str | os.PathLike):
     from shapecnn._tensorflow import keras
 
-    metadata = read_metadata(path)
     try:
-        model = keras.models.load_model(path, compile=False)
+        return keras.models.load_model(path, compile=False)
     except Exception as error:  # noqa: BLE001 - Keras raises many kinds for a bad archive
-        raise ModelFileError(f"{path} could not be loaded as a Keras model ({error})") from None
-    return model, metadata
+        raise ModelFileError(f"{shown} could not be loaded as a Keras model ({error})") from None

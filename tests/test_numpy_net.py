@@ -1,11 +1,13 @@
-"""The numpy network read straight from a model file, without TensorFlow, and the record of
-its agreement with Keras that saving a model writes."""
+"""The numpy network read straight from a model file, without TensorFlow; the record of its
+agreement with Keras that saving a model writes; and Classifier.load, which trusts the network
+only with that record and otherwise loads Keras as before."""
 
 import io
 import json
 import os
 import subprocess
 import sys
+import threading
 import zipfile
 from pathlib import Path
 
@@ -13,9 +15,12 @@ import h5py
 import numpy as np
 import pytest
 
-from shapecnn import numpy_net
+from shapecnn import inference, numpy_net
 from shapecnn._tensorflow import keras
-from shapecnn.model import build_model, load_model, read_metadata, save_model
+from shapecnn.inference import Classifier
+from shapecnn.model import METADATA_ENTRY, build_model, load_model, read_metadata, save_model
+
+from helpers import draw_outline
 
 ROOT = Path(__file__).resolve().parent.parent
 CLASSES = ["circle", "rectangle", "triangle"]
@@ -49,12 +54,32 @@ def entry(path: Path, name: str) -> bytes:
         return archive.read(name)
 
 
+def with_metadata(path: Path, out: Path, **changes) -> Path:
+    metadata = {**read_metadata(path), **changes}
+    metadata = {key: value for key, value in metadata.items() if value is not None}
+    return rewrite(path, out, {METADATA_ENTRY: json.dumps(metadata).encode()})
+
+
 def edited_weights(path: Path, edit) -> bytes:
     """model.weights.h5 of a model file after `edit(h5 file)`."""
     buffer = io.BytesIO(entry(path, numpy_net.WEIGHTS_ENTRY))
     with h5py.File(buffer, "r+") as h5:
         edit(h5)
     return buffer.getvalue()
+
+
+@pytest.fixture
+def keras_loads(monkeypatch) -> list:
+    """The model files Classifier loaded Keras from (a spy on its only way to Keras)."""
+    calls = []
+    real = inference.keras_model_from_archive
+
+    def spy(archive, path):
+        calls.append(path)
+        return real(archive, path)
+
+    monkeypatch.setattr(inference, "keras_model_from_archive", spy)
+    return calls
 
 
 def varied_model():
@@ -84,7 +109,7 @@ def varied_model():
     return model
 
 
-# --- the network read from the file -------------------------------------------------------------
+# --- reading the file, and the record saved with it -----------------------------------------------
 
 
 def test_network_read_from_a_trained_model_file_equals_keras(trained_model):
@@ -175,35 +200,6 @@ def test_a_record_covers_only_the_bytes_it_was_made_from(trained_model, tmp_path
         assert numpy_net.checked_network(trained_model.read_bytes(), looser) is None
 
 
-def test_reading_a_file_imports_neither_tensorflow_nor_keras(trained_model):
-    """In a fresh process, which is what lets the page predict before TensorFlow is loaded."""
-    script = (
-        "import json, sys\n"
-        "import numpy as np\n"
-        "from shapecnn import numpy_net\n"
-        "network = numpy_net.network_from_archive(sys.argv[1])\n"
-        "x = np.random.default_rng(0).random((2, 24, 24, 3), dtype=np.float32)\n"
-        "print(json.dumps({'probabilities': network(x).tolist(),\n"
-        "    'loaded': [m for m in ('tensorflow', 'keras') if m in sys.modules]}))\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(trained_model)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=True,
-    )
-    report = json.loads(done.stdout)
-    assert report["loaded"] == []
-    model, _ = load_model(trained_model)
-    x = random_inputs(2)
-    np.testing.assert_allclose(
-        report["probabilities"], np.asarray(model(x, training=False)), rtol=0, atol=1e-5
-    )
-
-
 class Dropout(keras.layers.Layer):
     """Named like Keras' Dropout, but not a no-op at inference: numpy would get it wrong."""
 
@@ -223,3 +219,121 @@ def test_a_custom_layer_under_a_builtin_name_is_not_read_from_the_file(tmp_path)
     path = save_model(model, tmp_path / "m.keras", {"class_names": CLASSES})
     assert numpy_net.network_from_archive(path) is None
     assert read_metadata(path)[numpy_net.METADATA_KEY]["result"] == "unsupported"
+
+
+# --- the record and Classifier.load -------------------------------------------------------------
+
+
+def test_a_trusted_file_loads_and_predicts_without_tensorflow(trained_model):
+    """In a fresh process: TensorFlow and Keras stay out of sys.modules."""
+    drawing = trained_model.parent / "drawing.png"
+    draw_outline("triangle").save(drawing)
+    script = (
+        "import json, sys\n"
+        "import shapecnn.numpy_net\n"
+        "from shapecnn.inference import Classifier\n"
+        "classifier = Classifier.load(sys.argv[1])\n"
+        "probabilities = classifier.predict(sys.argv[2])\n"
+        "print(json.dumps({'uses_numpy': classifier.uses_numpy, 'probabilities': probabilities,\n"
+        "    'loaded': [m for m in ('tensorflow', 'keras') if m in sys.modules]}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(trained_model), str(drawing)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=True,
+    )
+    report = json.loads(done.stdout)
+    assert report["loaded"] == []
+    assert report["uses_numpy"]
+    reference = Classifier(load_model(trained_model)[0], read_metadata(trained_model))
+    expected = reference.predict(drawing)
+    assert report["probabilities"] == pytest.approx(expected, abs=1e-5)
+
+
+def test_keras_is_loaded_once_on_first_use_of_the_model(trained_model, keras_loads):
+    classifier = Classifier.load(trained_model)
+    assert classifier.uses_numpy and keras_loads == []
+    x = random_inputs(inference.NUMPY_MAX_BATCH + 3)
+    small = np.concatenate([classifier.predict_preprocessed(x[i : i + 1]) for i in range(len(x))])
+    assert keras_loads == []  # a few drawings at a time: numpy only
+    models = []
+    threads = [threading.Thread(target=lambda: models.append(classifier.model)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert keras_loads == [trained_model] and len({id(m) for m in models}) == 1
+    large = classifier.predict_preprocessed(x)  # TensorFlow
+    np.testing.assert_allclose(small, large, rtol=0, atol=1e-5)
+    assert classifier.uses_numpy
+
+
+def test_the_model_comes_from_the_bytes_that_were_loaded(trained_model, tmp_path):
+    """Training may replace the file after loading: `.model` is still the loaded one."""
+    path = tmp_path / "m.keras"
+    path.write_bytes(trained_model.read_bytes())
+    classifier = Classifier.load(path)
+    other = build_model(3)
+    randomise(other, seed=7)
+    save_model(other, path, {"class_names": CLASSES})
+    x = random_inputs(1)
+    np.testing.assert_allclose(
+        np.asarray(classifier.model(x, training=False)),
+        classifier.predict_preprocessed(x),
+        rtol=0,
+        atol=1e-5,
+    )
+
+
+def test_older_files_without_the_record_load_keras_and_check_there(
+    trained_model, tmp_path, keras_loads
+):
+    old = with_metadata(trained_model, tmp_path / "old.keras", numpy_forward=None)
+    assert numpy_net.METADATA_KEY not in read_metadata(old)
+    classifier = Classifier.load(old)
+    assert keras_loads == [old]  # at load, as before the record existed
+    assert classifier.uses_numpy  # ...and then checked against Keras on the spot
+    drawing = draw_outline("circle")
+    assert classifier.predict(drawing) == pytest.approx(
+        Classifier.load(trained_model).predict(drawing), abs=1e-6
+    )
+
+
+def test_the_record_pins_the_weights(trained_model, tmp_path, keras_loads):
+    """New weights under an old record (say, a file patched by hand) are not trusted."""
+    weights = edited_weights(
+        trained_model, lambda h5: h5["layers/dense_1/vars/1"].__setitem__(..., [5.0, 0.0, 0.0])
+    )
+    copy = rewrite(trained_model, tmp_path / "m.keras", {numpy_net.WEIGHTS_ENTRY: weights})
+    classifier = Classifier.load(copy)
+    assert keras_loads == [copy]
+    x = random_inputs(1)
+    np.testing.assert_allclose(
+        classifier.predict_preprocessed(x),
+        np.asarray(classifier.model(x, training=False)),
+        rtol=0,
+        atol=1e-5,
+    )
+
+
+def test_a_model_with_an_unsupported_layer_loads_with_keras(tmp_path, keras_loads):
+    model = keras.Sequential(
+        [
+            keras.Input((24, 24, 3)),
+            keras.layers.Conv2D(4, (3, 3), strides=2),  # strided: not in numpy
+            keras.layers.Flatten(),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    path = save_model(model, tmp_path / "m.keras", {"class_names": CLASSES})
+    assert read_metadata(path)[numpy_net.METADATA_KEY]["result"] == "unsupported"
+    classifier = Classifier.load(path)
+    assert keras_loads == [path] and not classifier.uses_numpy
+    x = random_inputs(2)
+    np.testing.assert_allclose(
+        classifier.predict_preprocessed(x), np.asarray(model(x, training=False)), atol=1e-6
+    )
