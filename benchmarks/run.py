@@ -42,6 +42,7 @@ BENCHMARKS = {
     "training_loops": "bench_training_loops",
     "prediction": "bench_prediction",
     "scale": "bench_scale",
+    "page": "bench_page",
 }
 RESULTS = BENCH_DIR / "RESULTS.md"
 QUICK_RESULTS = common.OUT_DIR / "RESULTS-quick.md"

@@ -1,0 +1,417 @@
+"""The page: stroke latency and cold start in headless Chromium, against the bare canvas.
+
+Three servers run side by side: `pages/bare_canvas.py` (the canvas component alone, configured
+as app.py configures it), app.py on 60 drawings and app.py on 3,000 drawings (synth, as the
+scale benchmark makes them), the two apps with the same model. One browser has a tab on each,
+and the same strokes are drawn on the three in turn, so the three see the same noise.
+
+Targets (issue, parts 3 to 5):
+- Stroke latency: from mouse-up to the end of the rerun that shows the new prediction, median
+  of 15 strokes, at most 1.25x the bare canvas's.
+- Cold start: `streamlit run app.py` (starter data, trained model) to a canvas on screen, at most
+  3 s and about the bare canvas page's time; importing TensorFlow must not hold it up. Measured
+  from starting the server process to the canvas element being visible in a fresh browser
+  context; the time until the first stroke's prediction shows is reported next to it.
+- Scale: stroke latency and rerun time with 3,000 drawings within 10 % of 60 drawings'.
+
+The page records its own clock: a capturing `mouseup` listener and a MutationObserver on the
+app's `data-test-script-state` attribute (running / notRunning). A stroke's latency is from its
+mouse-up to the last `notRunning` after it (400 ms of quiet end the wait, so a second rerun
+would be counted); its rerun time is how long the page said `running`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from common import OUT_DIR, ROOT, Figure, Report, md_table
+
+NAME = "page"
+TITLE = "Page: stroke latency, cold start and scale in Chromium vs the bare canvas"
+
+BARE_PAGE = Path(__file__).resolve().parent / "pages" / "bare_canvas.py"
+STROKES, WARMUP, COLD_STARTS = 15, 2, 3
+QUICK_STROKES, QUICK_WARMUP, QUICK_COLD_STARTS = 2, 1, 1
+SMALL, LARGE = 60, 3000
+QUICK_SMALL, QUICK_LARGE = 6, 12
+LATENCY_RATIO, SCALE_RATIO, COLD_START_S = 1.25, 1.10, 3.0
+QUIET_MS = 400
+STROKE_TIMEOUT_S = 60
+
+# In the page, before Streamlit's own code: the time of every mouse-up, and every websocket
+# message both ways (time, and for messages from the server the end of the next frame drawn
+# after it) with its bytes, decoded here with Streamlit's own protobuf classes.
+RECORDER = """
+(() => {
+  const log = (window.__bench = { ups: [], sent: [], received: [] });
+  document.addEventListener('mouseup', () => log.ups.push(performance.now()), true);
+  const base64 = (data) => {
+    if (!(data instanceof ArrayBuffer)) return '';
+    const bytes = new Uint8Array(data);
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    }
+    return btoa(text);
+  };
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (event) => {
+        const entry = [performance.now(), null, base64(event.data)];
+        log.received.push(entry);
+        requestAnimationFrame(() => setTimeout(() => { entry[1] = performance.now(); }, 0));
+      });
+    }
+    send(data) {
+      const bytes = data instanceof ArrayBuffer ? data : data.buffer ? data.slice().buffer : null;
+      log.sent.push([performance.now(), bytes ? base64(bytes) : '']);
+      return super.send(data);
+    }
+  };
+})();
+"""
+RESET = "() => { const b = window.__bench; b.ups = []; b.sent = []; b.received = []; }"
+
+
+def driver():
+    """tests/browser/driver.py: the same server and Chromium the browser tests use."""
+    browser_tests = str(ROOT / "tests" / "browser")
+    if browser_tests not in sys.path:
+        sys.path.insert(0, browser_tests)
+    import driver as browser_driver
+
+    return browser_driver
+
+
+def check_bare_page_matches_app() -> None:
+    """The reference must draw with the app's canvas settings."""
+    text = BARE_PAGE.read_text()
+    sys.path.insert(0, str(ROOT))
+    try:
+        import app
+    finally:
+        sys.path.remove(str(ROOT))
+    for setting in (f"height={app.CANVAS_SIZE}", f"stroke_width={app.STROKE_WIDTH}"):
+        if setting not in text:
+            raise RuntimeError(f"{BARE_PAGE.name} does not draw with the app's {setting}")
+
+
+def datasets(folder: Path, quick: bool) -> tuple[Path, Path, Path]:
+    """(small, large, starter): synth datasets of SMALL and LARGE drawings (cached between full
+    runs, as the scale benchmark caches them) and a copy of the starter data."""
+    import bench_scale
+
+    from shapecnn.config import DEFAULT_DATA
+
+    small_n, large_n = (QUICK_SMALL, QUICK_LARGE) if quick else (SMALL, LARGE)
+    cache = folder if quick else OUT_DIR / "scale"
+    large = bench_scale.synth_data(large_n, cache)
+    small = bench_scale.subset(large, small_n)
+    starter = Path(shutil.copytree(DEFAULT_DATA, folder / "starter"))
+    return small, large, starter
+
+
+def train_model(data: Path, path: Path, quick: bool) -> Path:
+    """A model for the pages; its weights do not change the speed (quick: untrained)."""
+    from shapecnn.model import build_model, save_model
+    from shapecnn.preprocess import DEFAULT_CONFIG
+    from shapecnn.training import train
+
+    if quick:
+        metadata = {"class_names": ["circle", "rectangle", "triangle"]}
+        save_model(build_model(3), path, {**metadata, "preprocess": DEFAULT_CONFIG.to_dict()})
+    else:
+        train(data, "default", model_path=path, epochs=5)
+    return path
+
+
+def strokes_to_draw(count: int) -> list[np.ndarray]:
+    """`count` strokes of neat shapes on the 280 px canvas, drawn one after another."""
+    from shapecnn import synth
+
+    rng, strokes = np.random.default_rng(5), []
+    while len(strokes) < count:
+        for shape in synth.SHAPES:
+            strokes += synth.shape_strokes(shape, rng, hand="neat", canvas_size=280)
+    return strokes[:count]
+
+
+def open_tab(browser, url: str, d):
+    page = browser.new_page(viewport=d.VIEWPORT)
+    page.set_default_timeout(120_000)
+    page.add_init_script(RECORDER)
+    page.goto(url)
+    page.wait_for_selector(d.CANVAS, state="visible")
+    d.wait_idle(page)
+    return page
+
+
+def hover_canvas(page, d) -> dict:
+    """Rest the pointer on the canvas a moment first, as a person does before drawing."""
+    box = page.locator(d.CANVAS).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(300)
+    return box
+
+
+def decoded(log: dict) -> tuple[list, list]:
+    """(reruns asked for, finished runs) after the last mouse-up: [(time, ...)]."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    up = log["ups"][-1] if log["ups"] else float("inf")
+    asked, finished = [], []
+    for sent_at, data in log["sent"]:
+        message = BackMsg.FromString(base64.b64decode(data))
+        if sent_at >= up and message.HasField("rerun_script"):
+            asked.append(sent_at)
+    for received_at, drawn_at, data in log["received"]:
+        message = ForwardMsg.FromString(base64.b64decode(data))
+        if received_at >= up and message.HasField("script_finished"):
+            finished.append((received_at, drawn_at, message.script_finished))
+    return asked, finished
+
+
+def time_stroke(page, stroke: np.ndarray, d) -> dict:
+    """Draw one stroke; its latency and rerun time (ms) as the page's own clock saw them."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    page.bring_to_front()
+    box = hover_canvas(page, d)
+    page.evaluate(RESET)
+    page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+    page.mouse.down()
+    for x, y in stroke[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y)
+    page.mouse.up()
+    deadline = time.monotonic() + STROKE_TIMEOUT_S
+    while True:
+        page.wait_for_timeout(QUIET_MS / 4)
+        log = page.evaluate("window.__bench")
+        asked, finished = decoded(log)
+        now = page.evaluate("performance.now()")
+        quiet = log["received"] and now - log["received"][-1][0] >= QUIET_MS
+        if finished and quiet and finished[-1][1] is not None and len(finished) >= len(asked):
+            break
+        if time.monotonic() > deadline:
+            OUT_DIR.mkdir(exist_ok=True)
+            shot = OUT_DIR / f"page-stroke-{time.strftime('%H%M%S')}.png"
+            page.screenshot(path=str(shot))
+            raise RuntimeError(
+                f"no rerun ended after a stroke on {page.url} ({shot}): "
+                f"{len(log['ups'])} mouse-ups, reruns asked {asked}, finished {finished}"
+            )
+    up = log["ups"][-1]
+    early = ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN
+    return {
+        "latency": finished[-1][1] - up,
+        "running": sum(f[0] - a for a, f in zip(asked, finished, strict=False)),
+        "before_send": asked[0] - up if asked else float("nan"),
+        "after_finish": finished[-1][1] - finished[-1][0],
+        "runs": len(asked),
+        "messages": len(log["received"]),
+        "interrupted": sum(f[2] == early for f in finished),
+    }
+
+
+def cold_start(browser, script: Path, data: Path, model: Path, log: Path, d) -> dict:
+    """Seconds from starting `streamlit run` to the canvas on screen (and to the first stroke's
+    prediction, on the app), in a fresh browser context."""
+    started = time.perf_counter()
+    with d.streamlit_server(data, model, log, script=script) as url:
+        answered = time.perf_counter() - started
+        page = browser.new_page(viewport=d.VIEWPORT)
+        page.set_default_timeout(120_000)
+        page.goto(url)
+        page.wait_for_selector(d.CANVAS, state="visible")
+        canvas = time.perf_counter() - started
+        first = None
+        if script != BARE_PAGE:
+            d.draw(page, strokes_to_draw(1))
+            metric = d.metric(page.get_by_test_id("stMain"), "Prediction")
+            metric.wait_for(state="visible")
+            first = time.perf_counter() - started
+        page.context.close()
+    return {"server": answered, "canvas": canvas, "prediction": first}
+
+
+def run(quick: bool = False) -> Report:
+    from playwright.sync_api import sync_playwright
+
+    d = driver()
+    check_bare_page_matches_app()
+    strokes_n, warmup, cold_n = (
+        (QUICK_STROKES, QUICK_WARMUP, QUICK_COLD_STARTS)
+        if quick
+        else (STROKES, WARMUP, COLD_STARTS)
+    )
+    report = Report(NAME, TITLE, quick=quick)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        small, large, starter = datasets(folder, quick)
+        model = train_model(small, folder / "model.keras", quick)
+        pages = {"bare canvas": (BARE_PAGE, small), "app, 60": (None, small)}
+        pages["app, 3,000"] = (None, large)
+        if quick:
+            pages = {
+                name.replace("60", str(QUICK_SMALL)).replace("3,000", str(QUICK_LARGE)): v
+                for name, v in pages.items()
+            }
+        names = list(pages)
+        bare = names[0]
+        strokes = strokes_to_draw(warmup + strokes_n)
+        times: dict[str, list[dict]] = {name: [] for name in names}
+        colds: dict[str, list[dict]] = {"bare canvas": [], "app": []}
+        with contextlib.ExitStack() as stack, sync_playwright() as playwright:
+            browser = d.launch_chromium(playwright)
+            tabs = {}
+            for index, (name, (script, data)) in enumerate(pages.items()):
+                url = stack.enter_context(
+                    d.streamlit_server(
+                        data,
+                        model,
+                        folder / f"server-{index}.log",
+                        script=script or d.PROJECT / "app.py",
+                    )
+                )
+                tabs[name] = open_tab(browser, url, d)
+            # Same stroke on every tab in turn, the order rotated so none is always first.
+            for number, stroke in enumerate(strokes):
+                order = names[number % len(names) :] + names[: number % len(names)]
+                for name in order:
+                    measured = time_stroke(tabs[name], stroke, d)
+                    if name != bare and not d.metric(tabs[name], "Prediction").count():
+                        raise RuntimeError(f"{name}: no prediction on the page after a stroke")
+                    if number >= warmup:
+                        times[name].append(measured)
+            for tab in tabs.values():
+                tab.close()
+            stack.close()  # the three servers stop before the cold starts
+            for _round in range(cold_n):
+                for name, script in (("bare canvas", BARE_PAGE), ("app", d.PROJECT / "app.py")):
+                    log = folder / f"cold-{name.replace(' ', '-')}.log"
+                    colds[name].append(cold_start(browser, script, starter, model, log, d))
+            browser.close()
+
+    def median(name: str, key: str) -> float:
+        return statistics.median(t[key] for t in times[name])
+
+    app_small, app_large = names[1:]
+    latency = {name: median(name, "latency") for name in names}
+    running = {name: median(name, "running") for name in names}
+    cold_canvas = {
+        name: statistics.median(c["canvas"] for c in runs) for name, runs in colds.items()
+    }
+    first_prediction = statistics.median(c["prediction"] for c in colds["app"])
+
+    def ratio_figure(name: str, value: float, ref_name: str, ref: float, limit: float, what: str):
+        return Figure(
+            name,
+            f"{value:.0f} ms",
+            f"{ref_name}: {ref:.0f} ms",
+            value / ref,
+            f"<= {limit:.2f}x",
+            value / ref <= limit,
+        )
+
+    report.figures = [
+        ratio_figure(
+            f"stroke latency, {app_small} drawings (median of {strokes_n})",
+            latency[app_small],
+            bare,
+            latency[bare],
+            LATENCY_RATIO,
+            "latency",
+        ),
+        Figure(
+            f"cold start to a usable canvas (median of {cold_n})",
+            f"{cold_canvas['app']:.2f} s",
+            f"bare canvas page: {cold_canvas['bare canvas']:.2f} s",
+            cold_canvas["app"] / cold_canvas["bare canvas"],
+            f"<= {COLD_START_S:.0f} s",
+            cold_canvas["app"] <= COLD_START_S,
+        ),
+        ratio_figure(
+            f"stroke latency, {app_large} drawings",
+            latency[app_large],
+            app_small,
+            latency[app_small],
+            SCALE_RATIO,
+            "latency",
+        ),
+        ratio_figure(
+            f"rerun time, {app_large} drawings",
+            running[app_large],
+            app_small,
+            running[app_small],
+            SCALE_RATIO,
+            "running",
+        ),
+    ]
+    rows = []
+    for name in names:
+        values = [t["latency"] for t in times[name]]
+        rows.append(
+            [
+                name,
+                f"{latency[name]:.0f} ms",
+                f"{np.percentile(values, 10):.0f} / {np.percentile(values, 90):.0f} ms",
+                f"{running[name]:.0f} ms",
+                f"{latency[name] - running[name]:.0f} ms",
+                str(max(t["runs"] for t in times[name])),
+            ]
+        )
+    cold_rows = [
+        [
+            name,
+            " / ".join(f"{c['server']:.2f}" for c in runs),
+            " / ".join(f"{c['canvas']:.2f}" for c in runs),
+            " / ".join("-" if c["prediction"] is None else f"{c['prediction']:.2f}" for c in runs),
+        ]
+        for name, runs in colds.items()
+    ]
+    report.details = [
+        f"Strokes: {warmup} warm-up then {strokes_n} measured strokes of neatly drawn shapes, "
+        "the same stroke on each tab in turn (order rotated); one browser, three servers, one "
+        "model (5 epochs of the default recipe on the 60 drawings).",
+        "",
+        *md_table(
+            [
+                "page",
+                "latency (median)",
+                "p10 / p90",
+                "running (median)",
+                "latency - running",
+                "reruns per stroke (max)",
+            ],
+            rows,
+        ),
+        "",
+        "Cold start, each in turn, seconds from starting `streamlit run` (starter data and the "
+        "same model for the app): the server answering its health check, the canvas visible in "
+        f"a fresh browser context, the first stroke's prediction on screen "
+        f"(median {first_prediction:.2f} s).",
+        "",
+        *md_table(["page", "server answers", "canvas visible", "first prediction"], cold_rows),
+    ]
+    return report
+
+
+def main(argv=None) -> int:
+    import run as runner
+
+    return runner.main(["--only", NAME, *(argv if argv is not None else sys.argv[1:])])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
