@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 import streamlit as st
@@ -97,7 +99,8 @@ def job_registry() -> jobs.JobRegistry:
     return jobs.JobRegistry()
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
+# The spinner shows only while a model loads, not on every stroke (a message to the browser).
+@st.cache_resource(show_spinner="Loading the model…", max_entries=2)
 def load_classifier(path: str, stamp: tuple[int, int]):
     """The model, loaded once per file version: `stamp` changes when training replaces it."""
     from shapecnn.inference import Classifier  # TensorFlow: only once the canvas is on screen
@@ -177,9 +180,24 @@ def model_section(settings: Settings, dataset_classes: list[str]) -> views.Model
     return info
 
 
+@st.cache_resource(show_spinner=False)
+def first_problem_scan(data: str) -> Future:
+    """The first look at every file of a dataset, once per server, in the background: it decodes
+    every drawing (seconds for a big dataset), and the first page must not wait for it."""
+    return ThreadPoolExecutor(1, thread_name_prefix="problem-scan").submit(
+        dataset.find_problems, data
+    )
+
+
 def problems_section(settings: Settings) -> None:
     """Files training skips, named. Each file is decoded once per version (find_problems keeps
     its verdicts), so after a save only the new file is looked at, and never on a stroke."""
+    scan = first_problem_scan(str(settings.data))
+    if not scan.done():
+        st.caption("Checking every file in the dataset…")
+        return
+    if st.session_state.pop("problem_scan_pending", False):
+        st.rerun()  # the whole page: the poll below stops, and this section shows the result
     problems = dataset.find_problems(settings.data)
     if not problems:
         return
@@ -274,7 +292,6 @@ def canvas_section() -> object:
         key=f"canvas-{generation}",
     )
     st.button("Clear", key="clear_canvas", icon=":material/delete:", on_click=clear_canvas)
-    st.caption("Hover the canvas for undo and redo.")
     return result.image_data
 
 
@@ -282,44 +299,31 @@ def clear_canvas() -> None:
     st.session_state["canvas_generation"] = st.session_state.get("canvas_generation", 0) + 1
 
 
-def probability_chart(prediction: views.Prediction) -> None:
-    rows = views.probability_rows(prediction.probabilities)
-    st.vega_lite_chart(
-        rows,
-        {
-            "height": {"step": 26},
-            "encoding": {
-                "y": {"field": "class", "type": "nominal", "sort": None, "title": None},
-                "x": {
-                    "field": "probability",
-                    "type": "quantitative",
-                    "scale": {"domain": [0, 1]},
-                    "axis": {"format": "%", "tickCount": 5},
-                    "title": None,
-                },
-                "tooltip": [
-                    {"field": "class", "type": "nominal"},
-                    {"field": "probability", "type": "quantitative", "format": ".1%"},
-                ],
-            },
-            "layer": [
-                {
-                    "mark": {"type": "bar", "cornerRadiusEnd": 3},
-                    "encoding": {
-                        "color": {
-                            "condition": {"test": "datum.top", "value": "#ff4b4b"},
-                            "value": "#b9bdc9",
-                        }
-                    },
-                },
-                {
-                    "mark": {"type": "text", "align": "left", "dx": 4},
-                    "encoding": {"text": {"field": "probability", "format": ".0%"}},
-                },
-            ],
-        },
-        width="stretch",
-        key="probabilities",
+def prediction_html(prediction: views.Prediction, trained: str) -> str:
+    """Probability bars, the model's view of the drawing and when the model was trained, as one
+    element: a stroke then sends the browser one small piece of HTML, not a chart, an image
+    file and a caption to fetch and lay out one by one (benchmarks/RESULTS.md, page)."""
+    bars = "".join(
+        f'<div data-class="{escape(row["class"])}" data-probability="{row["probability"]}" '
+        'style="display:flex;align-items:center;gap:.5rem;margin:.15rem 0">'
+        f'<span style="width:6.5rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap">'
+        f"{escape(row['class'])}</span>"
+        '<span style="flex:1;height:1.1rem;background:#f0f2f6;border-radius:3px">'
+        f'<span style="display:block;height:100%;width:{row["probability"]:.1%};'
+        f'background:{"#ff4b4b" if row["top"] else "#b9bdc9"};border-radius:3px"></span></span>'
+        f'<span style="width:2.8rem;text-align:right">{row["probability"]:.0%}</span></div>'
+        for row in views.probability_rows(prediction.probabilities)
+    )
+    picture = views.png_data_uri(views.model_input_image(prediction.model_input, size=96))
+    return (
+        '<div style="display:flex;gap:1.25rem;align-items:flex-start;flex-wrap:wrap">'
+        f'<div style="flex:1;min-width:12rem">{bars}</div>'
+        '<figure style="margin:0;text-align:center">'
+        f'<img src="{picture}" width="98" height="98" alt="What the model sees" '
+        'style="image-rendering:pixelated">'
+        '<figcaption style="font-size:.8rem;color:#808495">What it sees</figcaption></figure>'
+        "</div>"
+        f'<p style="font-size:.8rem;color:#808495;margin:.5rem 0 0">Model trained {trained}</p>'
     )
 
 
@@ -343,8 +347,7 @@ def prediction_section(
                 st.rerun()
         return None
     try:
-        with st.spinner("Loading the model…"):
-            classifier = load_classifier(str(settings.model), stamp)
+        classifier = load_classifier(str(settings.model), stamp)
     except ShapeCNNError as error:
         st.error(f"The model could not be loaded: {error}")
         return None
@@ -352,22 +355,14 @@ def prediction_section(
     if prediction is None:
         st.info("Draw a shape on the canvas: the prediction appears when you lift the pen.")
         return None
-    metric_column, view_column = st.columns([3, 2])
-    metric_column.metric(
+    st.metric(
         "Prediction",
         prediction.label,
         delta=f"{prediction.confidence:.0%} sure",
         delta_color="off",
         delta_arrow="off",
     )
-    view_column.image(
-        views.model_input_image(prediction.model_input, size=96),
-        caption="What it sees",
-        width=96,
-        output_format="PNG",  # JPEG would blur its pixel edges
-    )
-    probability_chart(prediction)
-    st.caption(f"Model trained {views.trained_when(classifier.metadata)}")
+    st.html(prediction_html(prediction, views.trained_when(classifier.metadata)))
     # Off by default: a stroke should pay only for the prediction.
     if st.toggle("Show what training makes of it", key="augmentation_preview"):
         st.image(views.augmentation_images(prediction.model_input), width=64)
@@ -440,7 +435,7 @@ def draw_section(settings: Settings, classes: list[str], training: bool) -> None
     prediction_column = row.container(width="stretch")
     save_column = row.container(width=250)
     with canvas_column:
-        st.subheader("Draw")
+        st.subheader("Draw", help="Hover the canvas for undo and redo.")
         drawing = canvas_section()
     with prediction_column:
         prediction_section(settings, drawing, classes, training)
@@ -731,13 +726,6 @@ def main() -> None:
     training = job is not None and job.active
 
     clean_leftovers(str(settings.data))
-    with st.sidebar:
-        counts_section(settings, counts)
-        # Filled last: decoding new files must not hold up the canvas.
-        problems_box = st.container()
-        import_section(settings, classes)
-        model_section(settings, classes)
-        settings_section(settings)
 
     # Less empty space above the title: the canvas and the prediction fit a laptop screen.
     # The canvas's undo/redo toolbar waits, invisible, over the canvas's top right strip until
@@ -765,13 +753,26 @@ def main() -> None:
     )
     draw_section(settings, classes, training)
     st.divider()
-    train_tab, browse_tab = st.tabs(["Train", "Browse drawings"])
+    # The browser's thumbnails are drawn only while its tab is open: elements on the page cost
+    # the browser time after every stroke, even in a hidden tab.
+    train_tab, browse_tab = st.tabs(["Train", "Browse drawings"], key="tab", on_change="rerun")
     with train_tab:
         training_section(settings, training)
-    with browse_tab:
-        browser_section(settings, classes)
+    if browse_tab.open:
+        with browse_tab:
+            browser_section(settings, classes)
+    # The sidebar after the canvas: the browser starts loading the canvas first.
+    with st.sidebar:
+        counts_section(settings, counts)
+        problems_box = st.container()
+        import_section(settings, classes)
+        model_section(settings, classes)
+        settings_section(settings)
     with problems_box:
-        problems_section(settings)
+        # Polls once a second while the first scan of the files runs in the background.
+        pending = not first_problem_scan(str(settings.data)).done()
+        st.session_state["problem_scan_pending"] = pending
+        st.fragment(problems_section, run_every=1.0 if pending else None)(settings)
 
 
 if __name__ == "__main__":

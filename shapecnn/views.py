@@ -8,8 +8,10 @@ here imports TensorFlow or a UI toolkit.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
+import io
 import math
 import os
 from dataclasses import dataclass
@@ -66,6 +68,14 @@ def model_input_image(model_input: np.ndarray, size: int = 120) -> Image.Image:
     image = Image.fromarray(pixels, mode="L").resize((size, size), Image.Resampling.NEAREST)
     # A thin grey frame shows where the model's input ends on a white page.
     return ImageOps.expand(image, border=1, fill=190)
+
+
+def png_data_uri(image: Image.Image) -> str:
+    """The image as a `data:` URI: a small picture travels inside the page's HTML, without a
+    second request to the server after every stroke."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def augmentation_images(model_input: np.ndarray, count: int = 8, size: int = 64) -> list:

@@ -13,6 +13,7 @@ import shutil
 import sys
 import time
 import types
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +89,12 @@ def open_page(monkeypatch, data: Path, model: Path) -> AppTest:
     monkeypatch.setenv("SHAPECNN_MODEL", str(model))
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.run()
+    # The first look at every file runs in the background and the page polls until it is done
+    # (AppTest does not poll: run again, as the poll would).
+    deadline = time.monotonic() + TIMEOUT
+    while "Checking every file" in texts(at.sidebar.caption) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        at.run()
     assert not at.exception, at.exception
     return at
 
@@ -116,12 +123,39 @@ def chart_rows(chart) -> list[dict]:
     return pa.ipc.open_stream(io.BytesIO(chart.proto.data.data)).read_all().to_pylist()
 
 
+class _Bars(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.rows, self.images, self.text = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "data-class" in attrs:
+            self.rows.append(
+                {"class": attrs["data-class"], "probability": float(attrs["data-probability"])}
+            )
+        if tag == "img":
+            self.images.append(attrs)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def prediction_panel(at: AppTest) -> _Bars | None:
+    """The HTML panel under the Prediction metric (bars, picture, text), or None."""
+    panels = [e.proto.body for e in elements(at, "html") if "data-probability" in e.proto.body]
+    assert len(panels) <= 1
+    if not panels:
+        return None
+    parser = _Bars()
+    parser.feed(panels[0])
+    return parser
+
+
 def probability_bars(at: AppTest) -> list[dict] | None:
-    """The rows of the probability bar chart, or None if it is not shown."""
-    charts = [chart_rows(chart) for chart in elements(at, "vega_lite_chart")]
-    charts = [rows for rows in charts if rows and "probability" in rows[0]]
-    assert len(charts) <= 1
-    return charts[0] if charts else None
+    """The rows of the probability bars, or None if they are not shown."""
+    panel = prediction_panel(at)
+    return None if panel is None else panel.rows
 
 
 def metric(at: AppTest, label: str, root=None):
@@ -176,7 +210,11 @@ def test_drawing_shows_the_models_class_probabilities_and_view(monkeypatch, canv
     assert [row["class"] for row in rows] == ["circle", "rectangle", "triangle"]
     for row in rows:
         assert row["probability"] == pytest.approx(expected[row["class"]], abs=1e-3)
-    assert "What it sees" in [caption for image in at.image for caption in image.captions]
+    panel = prediction_panel(at)
+    assert "What it sees" in panel.text
+    [picture] = panel.images
+    assert picture["src"].startswith("data:image/png;base64,")
+    assert "Model trained" in " ".join(panel.text)
 
 
 def test_augmentation_preview_shows_what_training_makes_of_the_drawing(
@@ -321,6 +359,10 @@ def test_one_click_saves_a_wrong_prediction_under_the_right_label(monkeypatch, c
 
 
 def browse(at: AppTest, label: str, split: str) -> None:
+    if at.session_state["tab"] != "Browse drawings":
+        # The browser's tab is drawn only once it is opened.
+        at.session_state["tab"] = "Browse drawings"
+        at.run()
     at.selectbox(key="browse_class").select(label)
     at.radio(key="browse_split").set_value(split)
     at.run()
