@@ -189,15 +189,15 @@ def first_problem_scan(data: str) -> Future:
     )
 
 
-def problems_section(settings: Settings) -> None:
+def problems_section(settings: Settings, polling: bool = False) -> None:
     """Files training skips, named. Each file is decoded once per version (find_problems keeps
-    its verdicts), so after a save only the new file is looked at, and never on a stroke."""
-    scan = first_problem_scan(str(settings.data))
-    if not scan.done():
+    its verdicts), so after a save only the new file is looked at, and never on a stroke.
+    `polling`: this fragment reruns itself until the first scan is done."""
+    if not first_problem_scan(str(settings.data)).done():
         st.caption("Checking every file in the dataset…")
         return
-    if st.session_state.pop("problem_scan_pending", False):
-        st.rerun()  # the whole page: the poll below stops, and this section shows the result
+    if polling:
+        st.rerun()  # the whole page: the poll stops, and this section shows the result
     problems = dataset.find_problems(settings.data)
     if not problems:
         return
@@ -771,9 +771,8 @@ def main() -> None:
         settings_section(settings)
     with problems_box:
         # Polls once a second while the first scan of the files runs in the background.
-        pending = not first_problem_scan(str(settings.data)).done()
-        st.session_state["problem_scan_pending"] = pending
-        st.fragment(problems_section, run_every=1.0 if pending else None)(settings)
+        polling = not first_problem_scan(str(settings.data)).done()
+        st.fragment(problems_section, run_every=1.0 if polling else None)(settings, polling)
 
 
 if __name__ == "__main__":
