@@ -156,12 +156,11 @@ def open_tab(browser, url: str, d):
     return page
 
 
-def hover_canvas(page, d) -> dict:
+def hover_canvas(page, d) -> None:
     """Rest the pointer on the canvas a moment first, as a person does before drawing."""
     box = page.locator(d.CANVAS).bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_timeout(300)
-    return box
 
 
 def decoded(log: dict) -> tuple[list, list]:
@@ -187,13 +186,9 @@ def time_stroke(page, stroke: np.ndarray, d) -> dict:
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     page.bring_to_front()
-    box = hover_canvas(page, d)
+    hover_canvas(page, d)
     page.evaluate(RESET)
-    page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-    page.mouse.down()
-    for x, y in stroke[1:]:
-        page.mouse.move(box["x"] + x, box["y"] + y)
-    page.mouse.up()
+    d.draw(page, [stroke])
     deadline = time.monotonic() + STROKE_TIMEOUT_S
     while True:
         page.wait_for_timeout(QUIET_MS / 4)
