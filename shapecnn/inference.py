@@ -67,8 +67,7 @@ class Classifier:
         self.path = Path(path) if path is not None else None
         self.classes: list[str] = list(metadata["class_names"])
         self.preprocess_config = PreprocessConfig.from_dict(metadata.get("preprocess", {}))
-        size, channels = self.preprocess_config.size, self.preprocess_config.channels
-        self._input_shape = (size, size, channels)
+        self._input_shape = _input_shape_of(self.preprocess_config)
         self._traced = None
         self._trace_lock = threading.Lock()
         self._model_lock = threading.Lock()
@@ -94,7 +93,8 @@ class Classifier:
         that its numpy network agreed with Keras (see the module's docstring)."""
         archive, metadata = read_model_file(path)
         network = numpy_net.checked_network(archive, metadata.get(numpy_net.METADATA_KEY))
-        if network is not None and network.input_shape == _input_shape_of(metadata):
+        config = PreprocessConfig.from_dict(metadata.get("preprocess", {}))
+        if network is not None and network.input_shape == _input_shape_of(config):
             return cls(None, metadata, path, network=network, archive=archive)
         return cls(keras_model_from_archive(archive, path), metadata, path)
 
@@ -162,8 +162,7 @@ class Classifier:
         return self._traced(batch).numpy()
 
 
-def _input_shape_of(metadata: dict) -> tuple[int, int, int]:
-    config = PreprocessConfig.from_dict(metadata.get("preprocess", {}))
+def _input_shape_of(config: PreprocessConfig) -> tuple[int, int, int]:
     return (config.size, config.size, config.channels)
 
 

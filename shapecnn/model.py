@@ -150,7 +150,7 @@ def read_metadata(path: str | os.PathLike) -> dict:
     """The shapecnn metadata of a model file, without loading TensorFlow."""
     path = Path(path)
     if not path.is_file():
-        raise ModelFileError(f"no model at {path}: train one first (python -m shapecnn train)")
+        raise _no_model(path)
     return _metadata_in(path, path)
 
 
@@ -164,12 +164,14 @@ def read_model_file(path: str | os.PathLike) -> tuple[bytes, dict]:
     try:
         archive = path.read_bytes()
     except (FileNotFoundError, IsADirectoryError):
-        raise ModelFileError(
-            f"no model at {path}: train one first (python -m shapecnn train)"
-        ) from None
+        raise _no_model(path) from None
     except OSError as error:
         raise ModelFileError(f"{path} could not be read ({error})") from None
     return archive, _metadata_in(io.BytesIO(archive), path)
+
+
+def _no_model(path: Path) -> ModelFileError:
+    return ModelFileError(f"no model at {path}: train one first (python -m shapecnn train)")
 
 
 def _metadata_in(source, path: Path) -> dict:
