@@ -161,36 +161,41 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for hand in hands:
             others = [h for h in synth.HANDS if h != hand]
-            root = Path(tmp) / f"without-{hand}"
-            synth.synth_dataset(root, per_class=100, seed=101, hands=others)
-            result, _ = train_on(root)
-            images, labels = hand_set(hand, 5, per_stranger)
+            synth_args = {"per_class": 100, "seed": 101, "hands": others}
             rows.append(
-                (
+                trained_row(
+                    Path(tmp) / f"without-{hand}",
+                    synth_args,
+                    (hand, 5, per_stranger),
                     "held-out hand",
-                    "default recipe, ink crop",
-                    accuracy(result.model, PreprocessConfig(), images, labels),
                     f"trained on 100/class by the other hands, tested on '{hand}'",
                 )
             )
-            print(rows[-1], flush=True)
         for hand in hands:
-            root = Path(tmp) / f"only-{hand}"
-            synth.synth_dataset(root, per_class=20, seed=202, hands=[hand])
-            result, _ = train_on(root)
-            images, labels = hand_set(hand, 9, few_shot_test)
             rows.append(
-                (
+                trained_row(
+                    Path(tmp) / f"only-{hand}",
+                    {"per_class": 20, "seed": 202, "hands": [hand]},
+                    (hand, 9, few_shot_test),
                     "few-shot",
-                    "default recipe, ink crop",
-                    accuracy(result.model, PreprocessConfig(), images, labels),
                     f"15+5/class by '{hand}', tested on {few_shot_test}/class more by it",
                 )
             )
-            print(rows[-1], flush=True)
 
     write_table(args.output, rows, args)
     return 0
+
+
+def trained_row(root: Path, synth_args: dict, test: tuple, proxy: str, detail: str) -> tuple:
+    """Train the default recipe on a synth dataset made with `synth_args`, score it on
+    `hand_set(*test)` and return the table row (printed as it comes)."""
+    synth.synth_dataset(root, **synth_args)
+    result, _ = train_on(root)
+    images, labels = hand_set(*test)
+    model_accuracy = accuracy(result.model, PreprocessConfig(), images, labels)
+    row = (proxy, "default recipe, ink crop", model_accuracy, detail)
+    print(row, flush=True)
+    return row
 
 
 def write_table(path: Path, rows, args) -> None:

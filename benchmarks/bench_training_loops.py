@@ -107,6 +107,11 @@ def run_one_trace(root, recipe) -> dict:
             float(traced(tf.constant(x[index]), tf.constant(y[index])))
         test(x_test).numpy()
         ends.append(time.perf_counter())
+    return _result(clock, ends, model, data)
+
+
+def _result(clock: Clock, ends: list[float], model, data) -> dict:
+    """Wall and CPU time, when each epoch ended, and test accuracy of one timed run."""
     accuracy = float(np.mean(np.argmax(model(data.test.x), axis=1) == data.test.y))
     wall, cpu = clock.elapsed()
     return {
@@ -147,14 +152,7 @@ def run_epoch_function(root, recipe) -> dict:
         loss, _, _ = epoch(tf.constant([recipe.seed, number]))
         float(loss)  # the epoch's logs reach Python, as they would reach the page
         ends.append(time.perf_counter())
-    accuracy = float(np.mean(np.argmax(model(data.test.x), axis=1) == data.test.y))
-    wall, cpu = clock.elapsed()
-    return {
-        "wall": wall,
-        "cpu": cpu,
-        "epoch_ends": [t - clock.wall for t in ends],
-        "accuracy": accuracy,
-    }
+    return _result(clock, ends, model, data)
 
 
 def run(quick: bool = False) -> Report:
