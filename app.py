@@ -32,6 +32,7 @@ STROKE_WIDTH = 8
 THUMBNAILS_PER_PAGE = 24
 THUMBNAILS_PER_ROW = 8
 NEW_CLASS = "+ New class…"
+SAVE_PANEL_WIDTH = 250
 MAX_PROBLEMS_SHOWN = 50
 UPLOAD_LIMIT_MB = dataset.MAX_UPLOAD_BYTES // (1024 * 1024)
 RECIPE_HELP = {
@@ -124,7 +125,7 @@ def clean_leftovers(data: str) -> int:
     return dataset.clean_temp_files(data)
 
 
-# --- sidebar: counts, model, settings -----------------------------------------------------------
+# --- beside the Train and Drawings views: counts, model, settings --------------------------------
 
 
 def counts_section(settings: Settings, counts: dict[str, dict[str, int]]) -> None:
@@ -152,14 +153,15 @@ def model_section(settings: Settings, dataset_classes: list[str]) -> views.Model
         st.error(str(error))
         return None
     if info is None:
-        st.info("No model yet: train one (button in the middle of the page).")
+        st.info("No model yet: press **Train model** (here, or under the canvas).")
         return None
     accuracy = "-" if info.test_accuracy is None else f"{info.test_accuracy:.0%}"
     left, right = st.columns(2)
     left.metric("Test accuracy", accuracy)
     right.metric("Classes", len(info.classes))
     st.markdown("**Classes:** " + ", ".join(info.classes))
-    epochs = f" · {info.epochs_run} epochs" if info.epochs_run else ""
+    plural = "" if info.epochs_run == 1 else "s"
+    epochs = f" · {info.epochs_run} epoch{plural}" if info.epochs_run else ""
     st.caption(f"Trained {info.trained_at}{epochs} · recipe {info.recipe.get('name', '?')}")
     if info.counts:
         with st.expander("Drawings it was trained on"):
@@ -328,24 +330,18 @@ def prediction_html(prediction: views.Prediction, trained: str) -> str:
     )
 
 
-def prediction_section(
-    settings: Settings, drawing, classes: list[str], training: bool
-) -> views.Prediction | None:
-    """The model's guess for the drawing, its probabilities and its view; None if there is none."""
-    st.subheader("Live prediction")
+def prediction_section(settings: Settings, drawing, training: bool) -> views.Prediction | None:
+    """The model's guess for the drawing, its probabilities and its view; None if there is none.
+    Everything here is redrawn after every stroke, so it is kept to a few elements."""
     stamp = views.model_stamp(settings.model)
     if stamp is None:
         if training:
-            st.info("Training the first model: see its progress under **Train** below.")
+            st.info("Training the first model: its progress is below the canvas.")
         else:
             st.info(
-                "No model yet. Train one on the drawings in the dataset: it takes a few "
-                "seconds, then the predictions appear here as you draw."
+                "No model yet. Press **Train model** below the canvas: it takes a few seconds, "
+                "then the predictions appear here as you draw."
             )
-            if st.button("Train a first model", type="primary", key="train_first"):
-                # The training section starts it, with the settings of its expander.
-                st.session_state["train_requested"] = True
-                st.rerun()
         return None
     try:
         classifier = load_classifier(str(settings.model), stamp)
@@ -356,6 +352,7 @@ def prediction_section(
     if prediction is None:
         st.info("Draw a shape on the canvas: the prediction appears when you lift the pen.")
         return None
+    panel = prediction_html(prediction, views.trained_when(classifier.metadata))
     st.metric(
         "Prediction",
         prediction.label,
@@ -363,7 +360,7 @@ def prediction_section(
         delta_color="off",
         delta_arrow="off",
     )
-    st.html(prediction_html(prediction, views.trained_when(classifier.metadata)))
+    st.html(panel)
     # Off by default: a stroke should pay only for the prediction.
     if st.toggle("Show what training makes of it", key="augmentation_preview"):
         st.image(views.augmentation_images(prediction.model_input), width=64)
@@ -371,22 +368,24 @@ def prediction_section(
             "Training shows the network versions like these of every drawing, new ones each "
             "epoch: turned, resized, stretched, sheared, shifted and with thicker strokes."
         )
-    others = [name for name in classes if name != prediction.label]
-    if others:
-        st.markdown(f"Not a {prediction.label}? One click saves it as:")
-        with st.container(horizontal=True, gap="small"):
-            for name in others:
-                if st.button(f"It's a {name}", key=f"correct-{name}"):
-                    save_drawing(settings, name, drawing, "auto")
     return prediction
 
 
-def save_section(settings: Settings, drawing, classes: list[str]) -> None:
-    st.subheader("Label and save")
+@st.fragment
+def save_section(settings: Settings, classes: list[str]) -> None:
+    """Label and save the drawing on the canvas. A fragment of its own: a stroke does not redraw
+    it, and choosing a label does not rerun the prediction."""
+    drawing = st.session_state.get("drawing")
+    if classes:
+        st.caption("One click saves the drawing as:")
+        with st.container(horizontal=True, gap="small"):
+            for name in classes:
+                if st.button(f"It's a {name}", key=f"quick-{name}"):
+                    save_drawing(settings, name, drawing, "auto")
     pending = st.session_state.pop("pending_label", None)
     if pending in classes:
         st.session_state["label_choice"] = pending
-    choice = st.selectbox("Label", [*classes, NEW_CLASS], key="label_choice")
+    choice = st.selectbox("Label", [*classes, NEW_CLASS], key="label_choice", persist_state="page")
     label = choice
     if choice == NEW_CLASS:
         label = st.text_input(
@@ -397,6 +396,7 @@ def save_section(settings: Settings, drawing, classes: list[str]) -> None:
         ("auto", *SPLITS),
         horizontal=True,
         key="split",
+        persist_state="page",
         help="auto keeps about a quarter of each class in test, the rest in train",
     )
     if st.button("Save drawing", type="primary", key="save", width="stretch"):
@@ -426,67 +426,97 @@ def save_drawing(settings: Settings, label: str, drawing, split: str) -> None:
     st.rerun()  # the whole page: counts and classes change
 
 
-@st.fragment
 def draw_section(settings: Settings, classes: list[str], training: bool) -> None:
-    """Canvas, prediction and saving: a stroke reruns only this fragment."""
+    """Canvas and prediction (a stroke reruns only these), and the save panel beside them.
+    Their headings are in DRAW_HEADER, outside the fragments."""
     row = st.container(horizontal=True, gap="large")
+    with row:
+        stroke_section(settings, training)
+    with row.container(width=SAVE_PANEL_WIDTH):
+        save_section(settings, classes)
+
+
+@st.fragment
+def stroke_section(settings: Settings, training: bool) -> None:
+    """The canvas and the live prediction: what a stroke reruns."""
     # The canvas's column is as wide as the canvas, whatever the screen; the prediction gets the
-    # rest.
-    canvas_column = row.container(width=CANVAS_SIZE + 4)
-    prediction_column = row.container(width="stretch")
-    save_column = row.container(width=250)
-    with canvas_column:
-        st.subheader("Draw", help="Hover the canvas for undo and redo.")
+    # rest. Same gap as the headings' row, so each heading sits over its column.
+    row = st.container(horizontal=True, gap="large")
+    with row.container(width=CANVAS_SIZE + 4):
         drawing = canvas_section()
-    with prediction_column:
-        prediction_section(settings, drawing, classes, training)
-    with save_column:
-        save_section(settings, drawing, classes)
+    # The save panel, a fragment of its own, saves what the canvas shows now.
+    st.session_state["drawing"] = drawing
+    with row.container(width="stretch"):
+        prediction_section(settings, drawing, training)
 
 
 # --- training -----------------------------------------------------------------------------------
 
 
-def training_settings_section(disabled: bool) -> Recipe:
-    with st.expander("Recipe and settings"):
-        name = st.selectbox(
-            "Recipe",
-            list(RECIPES),
-            key="recipe_name",
-            format_func=lambda n: f"{n}: {RECIPE_HELP.get(n, '')}",
-            disabled=disabled,
-        )
-        base = RECIPES[name]
-        left, right = st.columns(2)
-        # Keys carry the recipe's name, so choosing another recipe shows its own values.
-        epochs = left.number_input(
-            "Epochs (at most)", 1, 1000, base.epochs, key=f"epochs-{name}", disabled=disabled
-        )
-        batch_size = right.number_input(
-            "Batch size", 1, 1024, base.batch_size, key=f"batch-{name}", disabled=disabled
-        )
-        learning_rate = left.number_input(
-            "Learning rate",
-            0.0001,
-            0.1,
-            base.learning_rate,
-            step=0.0005,
-            format="%.4f",
-            key=f"lr-{name}",
-            disabled=disabled,
-        )
-        augment = right.toggle(
-            "Augmentation (rotate, shift, zoom)",
-            value=base.augment,
-            key=f"augment-{name}",
-            disabled=disabled,
-        )
+def training_settings_section(disabled: bool) -> None:
+    """The recipe's settings. They keep their values while another view is shown
+    (`persist_state`), so Train below the canvas uses them too (`chosen_recipe`)."""
+    name = st.selectbox(
+        "Recipe",
+        list(RECIPES),
+        key="recipe_name",
+        format_func=lambda n: f"{n}: {RECIPE_HELP.get(n, '')}",
+        disabled=disabled,
+        persist_state="page",
+    )
+    base = RECIPES[name]
+    left, right = st.columns(2)
+    # Keys carry the recipe's name, so choosing another recipe shows its own values.
+    left.number_input(
+        "Epochs (at most)",
+        1,
+        1000,
+        base.epochs,
+        key=f"epochs-{name}",
+        disabled=disabled,
+        persist_state="page",
+    )
+    right.number_input(
+        "Batch size",
+        1,
+        1024,
+        base.batch_size,
+        key=f"batch-{name}",
+        disabled=disabled,
+        persist_state="page",
+    )
+    left.number_input(
+        "Learning rate",
+        0.0001,
+        0.1,
+        base.learning_rate,
+        step=0.0005,
+        format="%.4f",
+        key=f"lr-{name}",
+        disabled=disabled,
+        persist_state="page",
+    )
+    right.toggle(
+        "Augmentation (rotate, shift, zoom)",
+        value=base.augment,
+        key=f"augment-{name}",
+        disabled=disabled,
+        persist_state="page",
+    )
+
+
+def chosen_recipe() -> Recipe:
+    """The recipe as the Train view's settings last left it; the recipe's own values for any
+    setting never touched."""
+    name = st.session_state.get("recipe_name", "default")
+    base = RECIPES[name]
+    state = st.session_state
     return jobs.make_recipe(
         name,
-        epochs=int(epochs),
-        batch_size=int(batch_size),
-        learning_rate=float(learning_rate),
-        augment=bool(augment),
+        epochs=int(state.get(f"epochs-{name}", base.epochs)),
+        batch_size=int(state.get(f"batch-{name}", base.batch_size)),
+        learning_rate=float(state.get(f"lr-{name}", base.learning_rate)),
+        augment=bool(state.get(f"augment-{name}", base.augment)),
     )
 
 
@@ -621,21 +651,56 @@ def training_progress_section(settings: Settings) -> jobs.JobSnapshot | None:
         curves(snapshot.history)
         return snapshot
     if st.session_state.get("watched_job") == snapshot.id:
-        # It just finished: rerun the whole page, so the model panel and the live predictions
-        # switch to the new model at once.
-        st.session_state["watched_job"] = None
-        if snapshot.state == jobs.DONE:
-            flash("Training finished: predictions now use the new model.", icon="🎉")
-        st.rerun()
+        finish_watching(snapshot)
     training_result_section(snapshot)
     return snapshot
 
 
+def train_button(settings: Settings, training: bool) -> None:
+    """Train with the chosen recipe; one run at a time per model file."""
+    if st.button("Train model", type="primary", key="train", disabled=training):
+        start_training(settings, chosen_recipe())
+
+
+def training_status_section(settings: Settings) -> None:
+    """Below the canvas: the running job's progress, or what the current model is."""
+    job = job_registry().latest(settings.model)
+    snapshot = job.snapshot() if job is not None else None
+    if snapshot is not None and snapshot.active:
+        st.session_state["watched_job"] = snapshot.id
+        st.progress(snapshot.progress, text=snapshot.message)
+        return
+    if snapshot is not None and st.session_state.get("watched_job") == snapshot.id:
+        finish_watching(snapshot)
+    info = model_summary(settings)
+    st.caption(f"{info} Recipe, curves and results: **Train** at the top.")
+
+
+def model_summary(settings: Settings) -> str:
+    try:
+        info = views.model_info(settings.model)
+    except ShapeCNNError as error:
+        return f"The model cannot be read: {error}."
+    if info is None:
+        return "No model yet."
+    accuracy = "" if info.test_accuracy is None else f", {info.test_accuracy:.0%} on its test split"
+    return f"Current model: from {info.trained_at}{accuracy}."
+
+
+def finish_watching(snapshot: jobs.JobSnapshot) -> None:
+    """The watched job just ended: rerun the whole page, so the model panel and the live
+    predictions switch to the new model at once."""
+    st.session_state["watched_job"] = None
+    if snapshot.state == jobs.DONE:
+        flash("Training finished: predictions now use the new model.", icon="🎉")
+    st.rerun()
+
+
 def training_section(settings: Settings, training: bool) -> None:
-    recipe = training_settings_section(disabled=training)
-    clicked = st.button("Train model", type="primary", key="train", disabled=training)
-    if st.session_state.pop("train_requested", False) or clicked:
-        start_training(settings, recipe)
+    st.subheader("Train")
+    with st.expander("Recipe and settings", expanded=True):
+        training_settings_section(disabled=training)
+    train_button(settings, training)
     # Poll once a second while a job runs; otherwise the fragment stays still.
     st.fragment(training_progress_section, run_every=1.0 if training else None)(settings)
 
@@ -716,6 +781,61 @@ def change_drawings(
 # --- the page -----------------------------------------------------------------------------------
 
 
+VIEWS = ("Draw", "Train", "Drawings")
+# The Draw view's title and column headings as one piece of HTML: every rerun, a stroke's
+# fragment rerun included, makes the browser render every element on the page again, and a
+# title, a caption and three subheaders cost about ten times this one element
+# (benchmarks/RESULTS.md, the page). The columns below use the same widths and gap.
+DRAW_HEADER = (
+    '<h1 style="font-size:2.75rem;font-weight:700;margin:0;padding:1.25rem 0 1rem">'
+    "Draw a shape</h1>"
+    '<p style="font-size:.875rem;opacity:.6;margin:0 0 .75rem">The model guesses as you draw. '
+    "Save drawings under a label, train, and watch it improve.</p>"
+    '<div style="display:flex;gap:4rem;font-size:1.75rem;font-weight:600;line-height:1.2">'
+    f'<div style="width:{CANVAS_SIZE + 4}px" title="Hover the canvas for undo and redo.">Draw</div>'
+    '<div style="flex:1">Live prediction</div>'
+    f'<div style="width:{SAVE_PANEL_WIDTH}px">Label and save</div></div>'
+)
+
+
+def draw_view(settings: Settings, classes: list[str], training: bool) -> None:
+    """Draw, watch the prediction, save, train: the whole loop on one screen, and nothing else,
+    because a stroke's rerun makes the browser redraw every element on the page."""
+    st.html(DRAW_HEADER)
+    draw_section(settings, classes, training)
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium", border=True):
+        train_button(settings, training)
+        # Polls once a second while a job runs, then reruns the page for the new model.
+        st.fragment(training_status_section, run_every=1.0 if training else None)(settings)
+
+
+def train_view(
+    settings: Settings, classes: list[str], counts: dict[str, dict[str, int]], training: bool
+) -> None:
+    training_column, side_column = st.columns([3, 1], gap="large")
+    with training_column:
+        training_section(settings, training)
+    with side_column:
+        model_section(settings, classes)
+        counts_section(settings, counts)
+
+
+def drawings_view(
+    settings: Settings, classes: list[str], counts: dict[str, dict[str, int]]
+) -> None:
+    browser_column, side_column = st.columns([3, 1], gap="large")
+    with browser_column:
+        st.subheader("Browse drawings")
+        browser_section(settings, classes)
+    with side_column:
+        counts_section(settings, counts)
+        # Polls once a second while the first check of every file runs in the background.
+        polling = not first_problem_scan(str(settings.data)).done()
+        st.fragment(problems_section, run_every=1.0 if polling else None)(settings, polling)
+        import_section(settings, classes)
+        settings_section(settings)
+
+
 def main() -> None:
     st.set_page_config(page_title="shapecnn: draw, label, train", page_icon="✏️", layout="wide")
     keep_keras_state()
@@ -727,6 +847,7 @@ def main() -> None:
     training = job is not None and job.active
 
     clean_leftovers(str(settings.data))
+    first_problem_scan(str(settings.data))  # starts the check of every file, in the background
 
     # Less empty space above the title: the canvas and the prediction fit a laptop screen.
     # The canvas's undo/redo toolbar waits, invisible, over the canvas's top right strip until
@@ -748,31 +869,23 @@ def main() -> None:
         ".forEach(h=>h.shadowRoot&&adopt(h.shadowRoot));})()</script>",
         unsafe_allow_javascript=True,
     )
-    st.title("Draw a shape")
-    st.caption(
-        "The model guesses as you draw. Save drawings under a label, train, and watch it improve."
+    # One view at a time: Draw (the default), Train or Drawings. The choice is in the address
+    # (?view=Train), so a view can be bookmarked and the browser's back button works.
+    view = st.segmented_control(
+        "View",
+        VIEWS,
+        default=VIEWS[0],
+        required=True,
+        key="view",
+        bind="query-params",
+        label_visibility="collapsed",
     )
-    draw_section(settings, classes, training)
-    st.divider()
-    # The browser's thumbnails are drawn only while its tab is open: elements on the page cost
-    # the browser time after every stroke, even in a hidden tab.
-    train_tab, browse_tab = st.tabs(["Train", "Browse drawings"], key="tab", on_change="rerun")
-    with train_tab:
-        training_section(settings, training)
-    if browse_tab.open:
-        with browse_tab:
-            browser_section(settings, classes)
-    # The sidebar after the canvas: the browser starts loading the canvas first.
-    with st.sidebar:
-        counts_section(settings, counts)
-        problems_box = st.container()
-        import_section(settings, classes)
-        model_section(settings, classes)
-        settings_section(settings)
-    with problems_box:
-        # Polls once a second while the first scan of the files runs in the background.
-        polling = not first_problem_scan(str(settings.data)).done()
-        st.fragment(problems_section, run_every=1.0 if polling else None)(settings, polling)
+    if view == "Train":
+        train_view(settings, classes, counts, training)
+    elif view == "Drawings":
+        drawings_view(settings, classes, counts)
+    else:
+        draw_view(settings, classes, training)
 
 
 if __name__ == "__main__":

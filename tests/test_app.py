@@ -37,6 +37,7 @@ class FakeCanvas:
     def __init__(self):
         self.drawing = None
         self.key = None
+        self.calls = 0  # how many runs drew the canvas
 
     def draw(self, image) -> None:
         self.drawing = np.asarray(image.convert("RGBA")).copy()
@@ -44,6 +45,7 @@ class FakeCanvas:
     def st_canvas(self, **kwargs):
         assert kwargs["return_image_data"] is True
         assert kwargs["width"] >= 280 and kwargs["height"] >= 280
+        self.calls += 1
         if kwargs["key"] != self.key:
             if self.key is not None:
                 self.drawing = None  # a new key is a new, empty canvas
@@ -84,19 +86,42 @@ def model(trained) -> Path:
     return trained[1]
 
 
-def open_page(monkeypatch, data: Path, model: Path) -> AppTest:
+def new_page(monkeypatch, data: Path, model: Path) -> AppTest:
+    """The page for a dataset and a model, not run yet."""
     monkeypatch.setenv("SHAPECNN_DATA", str(data))
     monkeypatch.setenv("SHAPECNN_MODEL", str(model))
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    return AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+
+
+def open_page(monkeypatch, data: Path, model: Path) -> AppTest:
+    """The page, opened on its default view (Draw) once the first check of every file is done."""
+    at = new_page(monkeypatch, data, model)
     at.run()
-    # The first look at every file runs in the background and the page polls until it is done
-    # (AppTest does not poll: run again, as the poll would).
+    assert not at.exception, at.exception
+    assert view_of(at) == "Draw"
+    # The first look at every file runs in the background, and the Drawings view, where its
+    # result shows, polls until it is done (AppTest does not poll: run again, as the poll would).
+    show(at, "Drawings")
     deadline = time.monotonic() + TIMEOUT
-    while "Checking every file" in texts(at.sidebar.caption) and time.monotonic() < deadline:
+    while "Checking every file" in texts(at.main.caption) and time.monotonic() < deadline:
         time.sleep(0.05)
         at.run()
-    assert not at.exception, at.exception
+    assert "Checking every file" not in texts(at.main.caption), "the check did not finish"
+    show(at, "Draw")
     return at
+
+
+def view_of(at: AppTest) -> str:
+    return at.segmented_control(key="view").value
+
+
+def show(at: AppTest, view: str) -> None:
+    """Choose a view with the control at the top of the page, as a person would."""
+    control = at.segmented_control(key="view")
+    assert control.options == ["Draw", "Train", "Drawings"]
+    control.set_value(view).run()
+    assert not at.exception, at.exception
+    assert view_of(at) == view
 
 
 def drawing(shape: str, seed: int = 5):
@@ -158,8 +183,29 @@ def probability_bars(at: AppTest) -> list[dict] | None:
     return None if panel is None else panel.rows
 
 
-def metric(at: AppTest, label: str, root=None):
-    metrics = [m for m in (root or at).metric if m.label == label]
+def section(at: AppTest, heading: str, kind: str | None = None) -> list:
+    """The elements (of a kind) under a subheader, up to the next one, in page order: what a
+    person sees as that part of the view, wherever its columns and expanders put it."""
+    found, inside = [], False
+
+    def walk(node):
+        nonlocal inside
+        for _, child in sorted(getattr(node, "children", {}).items()):
+            if hasattr(child, "children"):  # a block: columns, containers, expanders
+                walk(child)
+            elif child.type == "subheader":
+                inside = child.value == heading
+            elif inside and (kind is None or child.type == kind):
+                found.append(child)
+
+    walk(at.main)
+    return found
+
+
+def metric(at: AppTest, label: str, within: list | None = None):
+    """The first metric with that label, on the page or among the elements `within`."""
+    candidates = at.metric if within is None else [e for e in within if e.type == "metric"]
+    metrics = [m for m in candidates if m.label == label]
     return metrics[0] if metrics else None
 
 
@@ -178,12 +224,52 @@ def files(root: Path, split: str, label: str) -> list[Path]:
 
 
 def counts_table(at: AppTest) -> dict[str, dict[str, int]]:
-    frame = at.sidebar.table[0].value
+    """The counts of the Dataset section (Train and Drawings views), without the total row."""
+    frame = dataset_table(at).value
     return {
         row["class"]: {"train": row["train"], "test": row["test"]}
         for row in frame.to_dict("records")
         if row["class"] != "total"
     }
+
+
+def dataset_table(at: AppTest):
+    tables = section(at, "Dataset", "table")
+    assert tables, f"no counts table in the {view_of(at)} view"
+    return tables[0]
+
+
+# --- views -------------------------------------------------------------------------------------
+
+
+def test_the_page_opens_on_the_draw_view_and_only_it_draws_the_canvas(
+    monkeypatch, canvas, data, model
+):
+    canvas.draw(drawing("circle"))
+    at = new_page(monkeypatch, data, model)
+    at.run()
+    assert not at.exception, at.exception
+    assert view_of(at) == "Draw"
+    assert canvas.calls == 1 and button(at, "Clear")
+    assert metric(at, "Prediction") is not None and probability_bars(at)
+    assert "Recipe and settings" not in [e.label for e in at.expander]
+    assert not section(at, "Browse drawings")
+    for view, heading in [("Train", "Train"), ("Drawings", "Browse drawings")]:
+        calls = canvas.calls
+        show(at, view)
+        assert canvas.calls == calls, view  # the canvas is not drawn
+        assert "Clear" not in [b.label for b in at.button], view
+        assert metric(at, "Prediction") is None and probability_bars(at) is None, view
+        assert section(at, heading), view
+        recipe_shown = "Recipe and settings" in [e.label for e in at.expander]
+        assert recipe_shown == (view == "Train"), view
+    # The view is in the address: a bookmark opens on it.
+    bookmarked = new_page(monkeypatch, data, model)
+    bookmarked.query_params["view"] = "Train"
+    calls = canvas.calls
+    bookmarked.run()
+    assert view_of(bookmarked) == "Train" and canvas.calls == calls
+    assert "Recipe and settings" in [e.label for e in bookmarked.expander]
 
 
 # --- draw and live prediction -------------------------------------------------------------------
@@ -246,9 +332,11 @@ def test_without_a_model_the_page_says_so_and_offers_to_train(monkeypatch, canva
     canvas.draw(drawing("circle"))
     at = open_page(monkeypatch, data, tmp_path / "none.keras")
     assert metric(at, "Prediction") is None
-    assert "No model yet" in texts(at.info)
-    assert button(at, "Train a first model")
-    assert "No model yet" in texts(at.sidebar.info)
+    assert "No model yet" in texts(at.info) and "Train model" in texts(at.info)
+    assert not button(at, "Train model").disabled  # right below the canvas
+    assert "No model yet" in texts(at.caption)  # the status beside the button
+    show(at, "Train")
+    assert "No model yet" in texts(section(at, "Model", "info"))
 
 
 def test_clear_empties_the_canvas(monkeypatch, canvas, data, model):
@@ -280,6 +368,7 @@ def test_save_writes_into_the_chosen_class_and_split_and_clears(monkeypatch, can
     assert f"{counts['train']} train, {counts['test']} test" in toast.value
     assert canvas.drawing is None  # cleared for the next drawing
     assert metric(at, "Prediction") is None
+    show(at, "Train")
     assert counts_table(at)["rectangle"] == counts
 
 
@@ -326,14 +415,18 @@ def test_a_new_class_is_validated_then_created(monkeypatch, canvas, data, model)
     assert not at.error
     assert dataset.count_images(data)["star"] == {"train": 1, "test": 0}
     assert at.selectbox(key="label_choice").value == "star"  # ready for the next star
+    show(at, "Drawings")
     assert "star" in counts_table(at)
 
 
-def test_counts_table_is_in_the_sidebar(monkeypatch, canvas, data, model):
+def test_counts_table_is_in_the_train_and_drawings_views(monkeypatch, canvas, data, model):
     at = open_page(monkeypatch, data, model)
-    assert counts_table(at) == dataset.count_images(data)
-    total = at.sidebar.table[0].value.to_dict("records")[-1]
-    assert total == {"class": "total", "train": 27, "test": 9, "total": 36}
+    assert not section(at, "Dataset")  # the Draw view keeps to drawing
+    for view in ("Train", "Drawings"):
+        show(at, view)
+        assert counts_table(at) == dataset.count_images(data), view
+        total = dataset_table(at).value.to_dict("records")[-1]
+        assert total == {"class": "total", "train": 27, "test": 9, "total": 36}, view
 
 
 # --- correct the model --------------------------------------------------------------------------
@@ -344,10 +437,9 @@ def test_one_click_saves_a_wrong_prediction_under_the_right_label(monkeypatch, c
     at = open_page(monkeypatch, data, model)
     predicted = metric(at, "Prediction").value
     right = next(name for name in ("circle", "rectangle", "triangle") if name != predicted)
+    # The save panel has one button per class, the predicted one included.
     labels = [b.label for b in at.button if b.label.startswith("It's a ")]
-    assert sorted(labels) == sorted(
-        f"It's a {n}" for n in ("circle", "rectangle", "triangle") if n != predicted
-    )
+    assert sorted(labels) == [f"It's a {n}" for n in ("circle", "rectangle", "triangle")]
     before = sum(dataset.count_images(data)[right].values())
     button(at, f"It's a {right}").click().run()
     assert sum(dataset.count_images(data)[right].values()) == before + 1
@@ -359,10 +451,8 @@ def test_one_click_saves_a_wrong_prediction_under_the_right_label(monkeypatch, c
 
 
 def browse(at: AppTest, label: str, split: str) -> None:
-    if at.session_state["tab"] != "Browse drawings":
-        # The browser's tab is drawn only once it is opened.
-        at.session_state["tab"] = "Browse drawings"
-        at.run()
+    if view_of(at) != "Drawings":
+        show(at, "Drawings")  # the browser is drawn only in its view
     at.selectbox(key="browse_class").select(label)
     at.radio(key="browse_split").set_value(split)
     at.run()
@@ -427,14 +517,14 @@ def wait_for(at: AppTest, done, timeout: float = 60) -> None:
 
 
 def set_training(at: AppTest, epochs: int) -> None:
-    """A short run of the default recipe, without augmentation."""
+    """A short run of the default recipe, without augmentation (in the Train view)."""
     at.number_input(key="epochs-default").set_value(epochs)
     at.toggle(key="augment-default").set_value(False)
     at.run()
 
 
 def set_long_training(at: AppTest) -> None:
-    """A run that goes on until cancelled (the tutorial recipe never stops early)."""
+    """A run that goes on until cancelled (the tutorial recipe never stops early; Train view)."""
     at.selectbox(key="recipe_name").select("tutorial").run()
     at.number_input(key="epochs-tutorial").set_value(1000).run()
 
@@ -447,13 +537,15 @@ def test_train_shows_progress_then_metrics_and_switches_the_model(
     before = new_model.stat().st_mtime_ns
     canvas.draw(drawing("circle"))
     at = open_page(monkeypatch, data, new_model)
+    show(at, "Train")
     set_training(at, epochs=3)
     button(at, "Train model").click().run()
     assert button(at, "Train model").disabled  # one run at a time
-    assert at.get("progress") or metric(at, "Test accuracy", at.main)
-    wait_for(at, lambda: metric(at, "Test accuracy", at.main) is not None)
+    # The training's own results, not the model panel's metric beside them.
+    assert at.get("progress") or metric(at, "Test accuracy", section(at, "Train"))
+    wait_for(at, lambda: metric(at, "Test accuracy", section(at, "Train")) is not None)
     assert new_model.stat().st_mtime_ns != before
-    assert metric(at, "Epochs", at.main).value == "3"
+    assert metric(at, "Epochs", section(at, "Train")).value == "3"
     assert "finished" in at.toast[0].value
     # The per-class accuracy and the confusion matrix cover every class.
     tables = {frame.value.columns[-1]: frame.value for frame in at.main.dataframe}
@@ -461,14 +553,16 @@ def test_train_shows_progress_then_metrics_and_switches_the_model(
     confusion = tables["triangle"].set_index("true \\ predicted")
     assert list(confusion.index) == list(confusion.columns) == ["circle", "rectangle", "triangle"]
     assert confusion.to_numpy().sum() == 9  # every test drawing
+    # The model panel describes the new model.
+    assert "Trained" in texts(section(at, "Model", "caption"))
+    assert not button(at, "Train model").disabled
     # Live predictions use the new file: what the page shows is what the new model says.
     from shapecnn.inference import Classifier
 
+    show(at, "Draw")
     expected = Classifier.load(new_model).predict(canvas.drawing)
     for row in probability_bars(at):
         assert row["probability"] == pytest.approx(expected[row["class"]], abs=1e-3)
-    # The model panel describes the new model.
-    assert "Trained" in texts(at.sidebar.caption)
     assert not button(at, "Train model").disabled
 
 
@@ -478,14 +572,18 @@ def test_first_model_is_one_click_away_and_misclassified_drawings_are_shown(
     path = tmp_path / "first.keras"
     canvas.draw(drawing("rectangle"))
     at = open_page(monkeypatch, data, path)
+    show(at, "Train")
     set_training(at, epochs=2)
-    button(at, "Train a first model").click().run()
+    show(at, "Draw")
+    button(at, "Train model").click().run()  # below the canvas
     assert "Training the first model" in texts(at.info)
+    assert at.get("progress")  # its progress shows below the canvas
     wait_for(at, lambda: metric(at, "Prediction") is not None)
     assert path.is_file()
-    accuracy = metric(at, "Test accuracy", at.main)
+    show(at, "Train")
+    accuracy = metric(at, "Test accuracy", section(at, "Train"))
     assert accuracy is not None
-    wrong = [c for image in at.main.image for c in image.captions if " → " in c]
+    wrong = [c for image in section(at, "Train", "image") for c in image.captions if " → " in c]
     if accuracy.value != "100%":
         assert wrong, "misclassified test drawings are shown with what the model said"
         true, rest = wrong[0].split(" → ")
@@ -493,11 +591,45 @@ def test_first_model_is_one_click_away_and_misclassified_drawings_are_shown(
         assert rest.split()[0] in ("circle", "rectangle", "triangle")
 
 
+def test_the_draw_views_train_button_uses_the_recipe_chosen_in_the_train_view(
+    monkeypatch, canvas, data, tmp_path
+):
+    from shapecnn import views
+
+    path = tmp_path / "chosen.keras"
+    at = open_page(monkeypatch, data, path)
+    show(at, "Train")
+    at.number_input(key="epochs-default").set_value(1)
+    at.number_input(key="batch-default").set_value(8)
+    at.number_input(key="lr-default").set_value(0.002)
+    at.toggle(key="augment-default").set_value(False)
+    at.run()
+    show(at, "Draw")
+    assert "Recipe and settings" not in [e.label for e in at.expander]
+    button(at, "Train model").click().run()
+    assert button(at, "Train model").disabled
+    wait_for(at, lambda: not button(at, "Train model").disabled, timeout=120)
+    assert not at.error
+    info = views.model_info(path)
+    assert info.epochs_run == 1
+    recipe = {key: info.recipe[key] for key in ("name", "epochs", "batch_size", "augment")}
+    assert recipe == {"name": "default", "epochs": 1, "batch_size": 8, "augment": False}
+    assert info.recipe["learning_rate"] == pytest.approx(0.002)
+    # Back in the Train view, the settings are as they were left, and the run is its result.
+    show(at, "Train")
+    assert at.number_input(key="epochs-default").value == 1
+    assert at.number_input(key="batch-default").value == 8
+    assert at.number_input(key="lr-default").value == pytest.approx(0.002)
+    assert at.toggle(key="augment-default").value is False
+    assert metric(at, "Epochs", section(at, "Train")).value == "1"
+
+
 def test_cancel_keeps_the_previous_model(monkeypatch, canvas, data, model, tmp_path):
     kept = tmp_path / "kept.keras"
     shutil.copy(model, kept)
     before = kept.read_bytes()
     at = open_page(monkeypatch, data, kept)
+    show(at, "Train")
     set_long_training(at)
     button(at, "Train model").click().run()
     button(at, "Cancel").click().run()
@@ -511,14 +643,19 @@ def test_two_sessions_share_one_training_run(monkeypatch, canvas, data, model, t
     shutil.copy(model, shared)
     first = open_page(monkeypatch, data, shared)
     second = open_page(monkeypatch, data, shared)
-    set_long_training(first)
-    set_long_training(second)
+    for at in (first, second):
+        show(at, "Train")
+        set_long_training(at)
     button(first, "Train model").click().run()
     # The second tab's button was drawn before the job started: clicking it shows that job.
     button(second, "Train model").click().run()
     assert button(second, "Train model").disabled
     assert second.get("progress")
-    reloaded = open_page(monkeypatch, data, shared)  # a reload shows the running job
+    # A reload shows the running job, below the canvas and in the Train view.
+    reloaded = open_page(monkeypatch, data, shared)
+    assert button(reloaded, "Train model").disabled
+    assert reloaded.get("progress")
+    show(reloaded, "Train")
     assert button(reloaded, "Train model").disabled
     assert reloaded.get("progress")
     button(reloaded, "Cancel").click().run()
@@ -530,26 +667,30 @@ def test_two_sessions_share_one_training_run(monkeypatch, canvas, data, model, t
 
 def test_model_panel_describes_the_model_and_offers_a_download(monkeypatch, canvas, data, model):
     at = open_page(monkeypatch, data, model)
-    assert "circle, rectangle, triangle" in texts(at.sidebar.markdown)
-    assert metric(at, "Test accuracy", at.sidebar) is not None
-    assert metric(at, "Classes", at.sidebar).value == "3"
-    assert "Trained" in texts(at.sidebar.caption)
-    downloads = [e for e in elements(at, "download_button", at.sidebar)]
+    show(at, "Train")
+    panel = section(at, "Model")
+    assert "circle, rectangle, triangle" in texts(e for e in panel if e.type == "markdown")
+    assert metric(at, "Test accuracy", panel) is not None
+    assert metric(at, "Classes", panel).value == "3"
+    assert "Trained" in texts(e for e in panel if e.type == "caption")
+    downloads = [e for e in panel if e.type == "download_button"]
     assert downloads and "model.keras" in downloads[0].proto.label
-    assert not at.sidebar.warning
+    assert not [e for e in panel if e.type == "warning"]
 
 
 def test_model_panel_warns_when_the_classes_no_longer_match(monkeypatch, canvas, data, model):
     dataset.save_drawing(data, "star", drawing("circle"))
     at = open_page(monkeypatch, data, model)
-    (warning,) = at.sidebar.warning
+    show(at, "Train")
+    (warning,) = section(at, "Model", "warning")
     assert "'star'" in warning.value and "Train again" in warning.value
 
 
 def test_an_empty_dataset_offers_starter_drawings(monkeypatch, canvas, tmp_path):
     empty = tmp_path / "empty"
     at = open_page(monkeypatch, empty, tmp_path / "model.keras")
-    assert "No drawings yet" in texts(at.sidebar.info)
+    show(at, "Train")
+    assert "No drawings yet" in texts(section(at, "Dataset", "info"))
     button(at, "Create starter drawings").click().run()
     assert set(dataset.count_images(empty)) == {"circle", "rectangle", "triangle"}
     assert set(counts_table(at)) == {"circle", "rectangle", "triangle"}
@@ -666,7 +807,9 @@ def test_two_sessions_saving_one_after_the_other_both_keep_their_drawing(monkeyp
 
 
 def train_on_page(monkeypatch, data: Path, model_path: Path) -> AppTest:
+    """Train from the Train view, where the run's results show."""
     at = open_page(monkeypatch, data, model_path)
+    show(at, "Train")
     set_training(at, epochs=2)
     button(at, "Train model").click().run()
     wait_for(at, lambda: not button(at, "Train model").disabled, timeout=120)
@@ -700,8 +843,8 @@ def test_no_test_drawings_trains_and_the_page_says_there_is_no_test_data(
     shutil.rmtree(data / "test")
     at = train_on_page(monkeypatch, data, tmp_path / "m.keras")
     assert not at.error
-    assert "there is no test data" in texts(at.main.info)
-    assert metric(at, "Test accuracy", at.main).value == "-"
+    assert "there is no test data" in texts(section(at, "Train", "info"))
+    assert metric(at, "Test accuracy", section(at, "Train")).value == "-"
     assert (tmp_path / "m.keras").is_file()
 
 
@@ -715,7 +858,8 @@ def test_after_the_classes_change_predictions_keep_the_models_classes(
     at = open_page(monkeypatch, data, model)
     assert [row["class"] for row in probability_bars(at)] == ["circle", "rectangle", "triangle"]
     assert metric(at, "Prediction").value in ("circle", "rectangle", "triangle")
-    (warning,) = at.sidebar.warning
+    show(at, "Train")
+    (warning,) = section(at, "Model", "warning")
     assert "'aardvark'" in warning.value and "'rectangle'" in warning.value
 
 
@@ -739,7 +883,8 @@ def png_bytes(shape: str, seed: int = 5) -> bytes:
 
 
 def skipped_files_table(at: AppTest) -> dict[str, str]:
-    for table in at.sidebar.table:
+    """The files training skips, as the Drawings view lists them."""
+    for table in section(at, "Dataset", "table"):
         frame = table.value
         if list(frame.columns) == ["file", "problem"]:
             return dict(zip(frame["file"], frame["problem"], strict=True))
@@ -752,7 +897,8 @@ def test_the_page_lists_the_files_training_skips(monkeypatch, canvas, data, mode
     (folder / "empty.png").write_bytes(b"")
     (folder / "cut.png").write_bytes(png_bytes("circle")[:100])
     at = open_page(monkeypatch, data, model)
-    assert "3 files in the dataset cannot be used" in texts(at.sidebar.warning)
+    show(at, "Drawings")
+    assert "3 files in the dataset cannot be used" in texts(section(at, "Dataset", "warning"))
     listed = skipped_files_table(at)
     assert set(listed) == {
         "train/circle/notes.txt",
@@ -760,15 +906,20 @@ def test_the_page_lists_the_files_training_skips(monkeypatch, canvas, data, mode
         "train/circle/cut.png",
     }
     assert "empty file" in listed["train/circle/empty.png"]
-    # A stroke reruns only the drawing fragment; the list stays as it is.
+    # A stroke changes nothing in the list.
+    show(at, "Draw")
     canvas.draw(drawing("circle"))
     at.run()
+    assert metric(at, "Prediction") is not None
+    show(at, "Drawings")
     assert len(skipped_files_table(at)) == 3
 
 
 def test_a_clean_dataset_shows_no_problems(monkeypatch, canvas, data, model):
     at = open_page(monkeypatch, data, model)
-    assert not at.sidebar.warning and skipped_files_table(at) == {}
+    show(at, "Drawings")
+    assert "Checking every file" not in texts(section(at, "Dataset", "caption"))  # checked
+    assert not section(at, "Dataset", "warning") and skipped_files_table(at) == {}
 
 
 def test_opening_the_page_removes_stale_leftovers_of_interrupted_saves(
@@ -783,12 +934,19 @@ def test_opening_the_page_removes_stale_leftovers_of_interrupted_saves(
     os.utime(stale, (time.time() - 3600,) * 2)
     at = open_page(monkeypatch, data, model)
     assert not stale.exists() and fresh.exists()  # a save might still be writing the fresh one
+    show(at, "Drawings")
     assert counts_table(at)["circle"] == dataset.count_images(data)["circle"]
 
 
+def uploader(at: AppTest):
+    """The Drawings view's uploader."""
+    found = [u for u in section(at, "Dataset", "file_uploader") if u.key.startswith("uploads-")]
+    assert len(found) == 1, f"no uploader in the {view_of(at)} view"
+    return found[0]
+
+
 def upload(at: AppTest, *files: tuple[str, bytes]) -> None:
-    uploader = next(u for u in at.sidebar.get("file_uploader") if u.key.startswith("uploads-"))
-    uploader.set_value([(name, content, "application/octet-stream") for name, content in files])
+    uploader(at).set_value([(name, content, "application/octet-stream") for name, content in files])
     at.run()
 
 
@@ -797,6 +955,7 @@ def test_uploading_a_zip_imports_its_classes_and_lists_what_it_skipped(
 ):
     before = dataset.count_images(data)
     at = open_page(monkeypatch, data, model)
+    show(at, "Drawings")
     archive = zip_bytes(
         {
             "mine/star/a.png": png_bytes("triangle", 1),
@@ -814,17 +973,18 @@ def test_uploading_a_zip_imports_its_classes_and_lists_what_it_skipped(
     assert sum(counts["star"].values()) == 2
     assert sum(counts["circle"].values()) == sum(before["circle"].values()) + 1
     assert "star" in counts_table(at)
-    assert "Skipped 2 files" in texts(at.sidebar.warning)
+    assert "Skipped 2 files" in texts(section(at, "Dataset", "warning"))
     skipped = next(
-        frame.value for frame in at.sidebar.table if list(frame.value.columns) == ["file", "why"]
+        frame.value
+        for frame in section(at, "Dataset", "table")
+        if list(frame.value.columns) == ["file", "why"]
     )
     assert sorted(skipped["file"]) == [
         "drawings.zip/mine/circle/notes.txt",
         "drawings.zip/mine/star/broken.png",
     ]
     # The uploader is emptied for the next import.
-    uploader = next(u for u in at.sidebar.get("file_uploader") if u.key.startswith("uploads-"))
-    assert not uploader.value
+    assert not uploader(at).value
 
 
 def test_unsafe_zips_bad_labels_and_oversized_uploads_are_refused_and_write_nothing(
@@ -832,6 +992,7 @@ def test_unsafe_zips_bad_labels_and_oversized_uploads_are_refused_and_write_noth
 ):
     before = snapshot(data.parent)
     at = open_page(monkeypatch, data, model)
+    show(at, "Drawings")
     upload(at, ("evil.zip", zip_bytes({"../escape/a.png": png_bytes("circle")})))
     button(at, "Import").click().run()
     assert "could write outside the dataset" in texts(at.error)
@@ -849,5 +1010,4 @@ def test_unsafe_zips_bad_labels_and_oversized_uploads_are_refused_and_write_noth
     button(at, "Import").click().run()
     assert "at most 20 MB" in texts(at.error)
     assert snapshot(data.parent) == before
-    uploader = next(u for u in at.sidebar.get("file_uploader") if u.key.startswith("uploads-"))
-    assert uploader.proto.max_upload_size_mb == 20  # the browser refuses more before sending
+    assert uploader(at).proto.max_upload_size_mb == 20  # the browser refuses more before sending

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -125,6 +126,16 @@ def open_page(browser, url: str, timeout: float = 60_000):
     page.wait_for_selector(CANVAS)
     wait_idle(page)
     return page
+
+
+def show_view(page, name: str) -> None:
+    """Switch the page to one of its views (Draw, Train, Drawings) and wait for it."""
+    from playwright.sync_api import expect
+
+    control = page.locator(".st-key-view")
+    control.get_by_role("radio", name=name, exact=True).click()
+    expect(page).to_have_url(re.compile(rf"view={name}" if name != "Draw" else r"^[^?]*$"))
+    wait_idle(page)
 
 
 def wait_idle(page) -> None:

@@ -42,8 +42,8 @@ def take(out: Path, shape: str = "triangle", seed: int = 3) -> Path:
             page = open_page(browser, url)
             page.set_viewport_size(VIEWPORT)
             main = page.get_by_test_id("stMain")
-            page.get_by_role("button", name="Train a first model").click()
-            expect(metric(main, "Test accuracy")).to_be_visible(timeout=120_000)
+            page.get_by_role("button", name="Train model").click()
+            expect(main.get_by_text("Current model: from")).to_be_visible(timeout=120_000)
             draw(page, shape_strokes(shape, seed))
             expect(metric(main, "Prediction")).to_have_text(shape)
             page.wait_for_timeout(1500)  # let the chart and toasts settle

@@ -19,6 +19,7 @@ from driver import (
     open_page,
     ready_to_save,
     shape_strokes,
+    show_view,
     wait_cleared,
     wait_idle,
 )
@@ -83,30 +84,36 @@ def test_save_puts_the_drawing_in_the_chosen_class_and_split(page, site):
     wait_cleared(page, generation)
     expect(page.get_by_text("Draw a shape on the canvas")).to_be_visible()
     assert counts["test"] == len(before) + 1
-    table = page.get_by_test_id("stSidebar").get_by_test_id("stTable").first
+    show_view(page, "Drawings")
+    table = page.get_by_test_id("stMain").get_by_test_id("stTable").first
     row = table.locator("tr", has_text="rectangle")
     expect(row).to_have_text(f"rectangle{counts['train']}{counts['test']}{sum(counts.values())}")
 
 
 def test_training_shows_metrics_and_the_new_model_predicts(page, site):
+    """Settings in the Train view, Train under the canvas: the prediction on screen switches to
+    the new model without a new stroke, and the Train view shows the run's results."""
     model = site["model"]
     before = model.stat().st_mtime_ns
     main = page.get_by_test_id("stMain")
-    draw(page, shape_strokes("circle", seed=7))
-    expect(metric(main, "Prediction")).to_have_text("circle")
-    wait_idle(page)
-    old_caption = main.get_by_text("Model trained").inner_text()
-    page.get_by_text("Recipe and settings").click()
+    show_view(page, "Train")
     epochs = page.get_by_label("Epochs (at most)")
     epochs.fill("2")
     epochs.press("Enter")
     wait_idle(page)
+    show_view(page, "Draw")
+    draw(page, shape_strokes("circle", seed=7))
+    expect(metric(main, "Prediction")).to_have_text("circle")
+    wait_idle(page)
+    trained = main.get_by_text("Model trained")
+    old_caption = trained.inner_text()
     page.get_by_role("button", name="Train model").click()
-    expect(metric(main, "Test accuracy")).to_be_visible(timeout=90_000)
+    expect(page.get_by_test_id("stProgress")).to_be_visible()
+    # Live predictions switched to the new model without a new stroke.
+    expect(trained).not_to_have_text(old_caption, timeout=90_000)
+    expect(metric(main, "Prediction")).to_be_visible()
     assert model.stat().st_mtime_ns != before
+    show_view(page, "Train")
     expect(metric(main, "Epochs")).to_have_text("2")
     expect(main.get_by_text("Confusion matrix")).to_be_visible()
-    # Live predictions switched to the new model without a new stroke.
-    expect(main.get_by_text("Model trained")).not_to_have_text(old_caption)
-    expect(metric(main, "Prediction")).to_be_visible()
-    expect(page.get_by_test_id("stSidebar").get_by_text("2 epochs")).to_be_visible()
+    expect(main.get_by_text("2 epochs")).to_be_visible()

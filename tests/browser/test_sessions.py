@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from shapecnn import dataset
 
-from driver import open_page, ready_to_save, wait_idle
+from driver import open_page, ready_to_save, show_view, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +45,7 @@ def test_two_sessions_saving_at_the_same_moment_both_keep_their_drawing(two_page
 
 
 def set_long_training(page) -> None:
-    page.get_by_text("Recipe and settings").click()
+    show_view(page, "Train")
     epochs = page.get_by_label("Epochs (at most)")
     epochs.fill("1000")
     epochs.press("Enter")
@@ -88,8 +88,9 @@ def test_uploading_a_zip_imports_it_and_too_big_a_file_is_refused(browser, site)
     data = site["data"]
     page = open_page(browser, site["url"])
     try:
-        sidebar = page.get_by_test_id("stSidebar")
-        sidebar.get_by_text("Import drawings").click()
+        show_view(page, "Drawings")
+        panel = page.get_by_test_id("stMain")
+        panel.get_by_text("Import drawings").click()
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
             for seed in range(2):
@@ -100,26 +101,26 @@ def test_uploading_a_zip_imports_it_and_too_big_a_file_is_refused(browser, site)
                 image.save(png, format="PNG")
                 archive.writestr(f"square/{seed}.png", png.getvalue())
             archive.writestr("square/readme.txt", "not a drawing")
-        uploader = sidebar.locator("[data-testid=stFileUploaderDropzoneInput]")
+        uploader = panel.locator("[data-testid=stFileUploaderDropzoneInput]")
         uploader.set_input_files(
             [{"name": "mine.zip", "mimeType": "application/zip", "buffer": buffer.getvalue()}]
         )
-        expect(sidebar.get_by_text("mine.zip")).to_be_visible()
+        expect(panel.get_by_text("mine.zip")).to_be_visible()
         wait_idle(page)
-        sidebar.get_by_role("button", name="Import", exact=True).click()
+        panel.get_by_role("button", name="Import", exact=True).click()
         expect(
             page.get_by_test_id("stToast").filter(has_text="Imported 2 drawings")
         ).to_be_visible()
-        expect(sidebar.get_by_text("Skipped 1 file")).to_be_visible()
+        expect(panel.get_by_text("Skipped 1 file")).to_be_visible()
         assert sum(dataset.count_images(data)["square"].values()) == 2
         # Larger than the limit: the browser refuses it before it is sent.
         counts = dataset.count_images(data)
-        uploader = sidebar.locator("[data-testid=stFileUploaderDropzoneInput]")
+        uploader = panel.locator("[data-testid=stFileUploaderDropzoneInput]")
         uploader.set_input_files(
             [{"name": "huge.png", "mimeType": "image/png", "buffer": b"\0" * (21 * 1024 * 1024)}]
         )
-        expect(sidebar.get_by_text("20.0MB or smaller", exact=False)).to_be_visible()
-        assert not sidebar.get_by_role("button", name="Import", exact=True).is_enabled()
+        expect(panel.get_by_text("20.0MB or smaller", exact=False)).to_be_visible()
+        assert not panel.get_by_role("button", name="Import", exact=True).is_enabled()
         assert dataset.count_images(data) == counts
     finally:
         page.close()
