@@ -14,10 +14,11 @@ Targets (issue, parts 3 to 5):
   context; the time until the first stroke's prediction shows is reported next to it.
 - Scale: stroke latency and rerun time with 3,000 drawings within 10 % of 60 drawings'.
 
-The page records its own clock: a capturing `mouseup` listener and a MutationObserver on the
-app's `data-test-script-state` attribute (running / notRunning). A stroke's latency is from its
-mouse-up to the last `notRunning` after it (400 ms of quiet end the wait, so a second rerun
-would be counted); its rerun time is how long the page said `running`.
+The page records its own clock (RECORDER below): every mouse-up, and every websocket message both
+ways, decoded with Streamlit's own protobuf classes. A stroke's latency is from its mouse-up to the
+frame drawn after the last `script_finished` that follows it (400 ms of quiet end the wait, so a
+second rerun would be counted); its rerun time is from each `rerun_script` sent to its
+`script_finished`.
 """
 
 from __future__ import annotations
