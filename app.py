@@ -847,7 +847,6 @@ def main() -> None:
     training = job is not None and job.active
 
     clean_leftovers(str(settings.data))
-    first_problem_scan(str(settings.data))  # starts the check of every file, in the background
 
     # Less empty space above the title: the canvas and the prediction fit a laptop screen.
     # The canvas's undo/redo toolbar waits, invisible, over the canvas's top right strip until
