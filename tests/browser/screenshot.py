@@ -28,7 +28,7 @@ from driver import (
     streamlit_server,
 )
 
-VIEWPORT = {"width": 1360, "height": 1640}  # tall enough for the training results
+VIEWPORT = {"width": 1360, "height": 780}  # the Draw view, no empty space below
 sys.path.insert(0, str(PROJECT))  # shapecnn, when run as a script
 
 
