@@ -784,8 +784,8 @@ def change_drawings(
 VIEWS = ("Draw", "Train", "Drawings")
 # The Draw view's title and column headings as one piece of HTML: every rerun, a stroke's
 # fragment rerun included, makes the browser render every element on the page again, and a
-# title, a caption and three subheaders cost about ten times this one element
-# (benchmarks/RESULTS.md, the page). The columns below use the same widths and gap.
+# title, a caption and three subheaders are five markdown elements, each parsed again on every
+# render (benchmarks/RESULTS.md, the page). The columns below use the same widths and gap.
 DRAW_HEADER = (
     '<h1 style="font-size:2.75rem;font-weight:700;margin:0;padding:1.25rem 0 1rem">'
     "Draw a shape</h1>"
