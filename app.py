@@ -636,9 +636,8 @@ def training_progress_section(settings: Settings) -> jobs.JobSnapshot | None:
     if job is None:
         st.caption("Train a model on the dataset's train split; it is tested on the test split.")
         return None
-    snapshot = job.snapshot()
+    snapshot = follow(job.snapshot())
     if snapshot.active:
-        st.session_state["watched_job"] = snapshot.id
         progress_column, cancel_column = st.columns([5, 1], vertical_alignment="bottom")
         progress_column.progress(snapshot.progress, text=snapshot.message)
         cancel_column.button(
@@ -650,8 +649,6 @@ def training_progress_section(settings: Settings) -> jobs.JobSnapshot | None:
         )
         curves(snapshot.history)
         return snapshot
-    if st.session_state.get("watched_job") == snapshot.id:
-        finish_watching(snapshot)
     training_result_section(snapshot)
     return snapshot
 
@@ -665,13 +662,10 @@ def train_button(settings: Settings, training: bool) -> None:
 def training_status_section(settings: Settings) -> None:
     """Below the canvas: the running job's progress, or what the current model is."""
     job = job_registry().latest(settings.model)
-    snapshot = job.snapshot() if job is not None else None
+    snapshot = None if job is None else follow(job.snapshot())
     if snapshot is not None and snapshot.active:
-        st.session_state["watched_job"] = snapshot.id
         st.progress(snapshot.progress, text=snapshot.message)
         return
-    if snapshot is not None and st.session_state.get("watched_job") == snapshot.id:
-        finish_watching(snapshot)
     info = model_summary(settings)
     st.caption(f"{info} Recipe, curves and results: **Train** at the top.")
 
@@ -687,13 +681,17 @@ def model_summary(settings: Settings) -> str:
     return f"Current model: from {info.trained_at}{accuracy}."
 
 
-def finish_watching(snapshot: jobs.JobSnapshot) -> None:
-    """The watched job just ended: rerun the whole page, so the model panel and the live
-    predictions switch to the new model at once."""
-    st.session_state["watched_job"] = None
-    if snapshot.state == jobs.DONE:
-        flash("Training finished: predictions now use the new model.", icon="🎉")
-    st.rerun()
+def follow(snapshot: jobs.JobSnapshot) -> jobs.JobSnapshot:
+    """Watch a running job; when the watched job has just ended, rerun the whole page, so the
+    model panel and the live predictions switch to the new model at once."""
+    if snapshot.active:
+        st.session_state["watched_job"] = snapshot.id
+    elif st.session_state.get("watched_job") == snapshot.id:
+        st.session_state["watched_job"] = None
+        if snapshot.state == jobs.DONE:
+            flash("Training finished: predictions now use the new model.", icon="🎉")
+        st.rerun()
+    return snapshot
 
 
 def training_section(settings: Settings, training: bool) -> None:
