@@ -835,7 +835,9 @@ def drawings_view(
 
 
 def main() -> None:
-    st.set_page_config(page_title="shapecnn: draw, label, train", page_icon="✏️", layout="wide")
+    st.set_page_config(
+        page_title="shapecnn: draw, label, train", page_icon=":material/draw:", layout="wide"
+    )
     keep_keras_state()
     settings = parse_settings()
     show_flashes()
