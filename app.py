@@ -283,6 +283,9 @@ def canvas_section() -> object:
     from streamlit_drawable_canvas import st_canvas  # only importable inside a Streamlit run
 
     generation = st.session_state.setdefault("canvas_generation", 0)
+    # A drawing left behind when another view was opened comes back on the canvas (keep_drawing).
+    kept = st.session_state.get("kept_drawing")
+    restored = kept if kept is not None and kept.generation == generation else None
     result = st_canvas(
         stroke_width=STROKE_WIDTH,
         stroke_color="#000000",
@@ -290,12 +293,36 @@ def canvas_section() -> object:
         height=CANVAS_SIZE,
         width=CANVAS_SIZE,
         drawing_mode="freedraw",
+        initial_drawing=restored.strokes if restored else None,
         return_image_data=True,
         # A new key is a new, empty canvas: how the page clears it after a save.
         key=f"canvas-{generation}",
     )
     st.button("Clear", key="clear_canvas", icon=":material/delete:", on_click=clear_canvas)
+    st.session_state["drawing_strokes"] = result.json_data
+    if result.image_data is None and restored:
+        return restored.pixels  # until the next stroke, the component sends no pixels
     return result.image_data
+
+
+@dataclass(frozen=True)
+class KeptDrawing:
+    generation: int  # the canvas it belongs to: Clear and Save start a new one
+    strokes: dict  # the canvas's own record of its strokes, to draw them again
+    pixels: object  # what it showed, for the prediction and Save until the next stroke
+
+
+def keep_drawing() -> None:
+    """Called when a view other than Draw is shown: the canvas is not drawn there, so Streamlit
+    forgets what was on it. Keep it, to draw it again when the Draw view comes back."""
+    pixels = st.session_state.get("drawing")
+    strokes = st.session_state.get("drawing_strokes")
+    if pixels is None or not strokes or not strokes.get("objects"):
+        # Nothing on the canvas (never drawn, or undone): nothing to bring back.
+        st.session_state.pop("kept_drawing", None)
+        return
+    generation = st.session_state.get("canvas_generation", 0)
+    st.session_state["kept_drawing"] = KeptDrawing(generation, strokes, pixels)
 
 
 def clear_canvas() -> None:
@@ -879,12 +906,14 @@ def main() -> None:
         bind="query-params",
         label_visibility="collapsed",
     )
-    if view == "Train":
-        train_view(settings, classes, counts, training)
-    elif view == "Drawings":
-        drawings_view(settings, classes, counts)
-    else:
+    if view == "Draw":
         draw_view(settings, classes, training)
+    else:
+        keep_drawing()
+        if view == "Train":
+            train_view(settings, classes, counts, training)
+        else:
+            drawings_view(settings, classes, counts)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from shapecnn import dataset
@@ -66,6 +67,58 @@ def test_a_stroke_started_under_the_top_right_edge_registers(page):
     expect(metric(main, "Prediction")).to_have_count(0)
     expect(main.get_by_text("Draw a shape on the canvas")).to_be_visible()
     wait_idle(page)
+
+
+INK = """canvas => {
+  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let dark = 0;
+  for (let i = 0; i < pixels.length; i += 4) dark += pixels[i] < 128;
+  return dark;
+}"""
+
+
+def about(ink: int, expected: int) -> bool:
+    return abs(ink - expected) <= 0.02 * expected
+
+
+def test_a_drawing_comes_back_after_a_look_at_another_view(page, site):
+    """The canvas is not drawn in the Train and Drawings views; coming back, the drawing is on
+    it again, predicted, and the next strokes and Save carry on from it."""
+    main = page.get_by_test_id("stMain")
+    drawn = page.locator("canvas.dc-canvas.lower-canvas")
+    first, *rest = shape_strokes("triangle", seed=2)
+    draw(page, [first])
+    prediction = metric(main, "Prediction")
+    expect(prediction).to_have_count(1)
+    wait_idle(page)
+    guess, ink = prediction.inner_text(), drawn.evaluate(INK)
+    assert ink > 100
+
+    show_view(page, "Train")
+    show_view(page, "Drawings")
+    show_view(page, "Draw")
+    expect(prediction).to_have_text(guess)
+    # Drawn again from the canvas's record of the stroke: the same line, give or take its edge.
+    assert about(drawn.evaluate(INK), ink)
+
+    draw(page, rest)
+    expect(prediction).to_have_text("triangle")
+    wait_idle(page)
+    ink = drawn.evaluate(INK)
+    before = set(dataset.list_images(site["data"], "train", "triangle"))
+    before |= set(dataset.list_images(site["data"], "test", "triangle"))
+    page.get_by_role("button", name="It's a triangle", exact=True).click()
+    expect(page.get_by_test_id("stToast")).to_contain_text("Saved to")
+    saved = set(dataset.list_images(site["data"], "train", "triangle"))
+    saved |= set(dataset.list_images(site["data"], "test", "triangle"))
+    (new,) = saved - before
+    # The file holds every stroke: the one from before the views and the ones after.
+    assert about(int((np.asarray(Image.open(new).convert("L")) < 128).sum()), ink)
+    # Saved means done: the next visit to Draw starts on an empty canvas.
+    show_view(page, "Train")
+    show_view(page, "Draw")
+    expect(main.get_by_text("Draw a shape on the canvas")).to_be_visible()
+    assert drawn.evaluate(INK) == 0
 
 
 def test_save_puts_the_drawing_in_the_chosen_class_and_split(page, site):
