@@ -480,6 +480,12 @@ def stroke_section(settings: Settings, training: bool) -> None:
 # --- training -----------------------------------------------------------------------------------
 
 
+def setting_key(setting: str, recipe: str) -> str:
+    """A recipe setting's widget key: one per recipe, so choosing another recipe shows its own
+    values. Read back by chosen_recipe when the widgets are not on screen."""
+    return f"{setting}-{recipe}"
+
+
 def training_settings_section(disabled: bool) -> None:
     """The recipe's settings. They keep their values while another view is shown
     (`persist_state`), so Train below the canvas uses them too (`chosen_recipe`)."""
@@ -493,13 +499,12 @@ def training_settings_section(disabled: bool) -> None:
     )
     base = RECIPES[name]
     left, right = st.columns(2)
-    # Keys carry the recipe's name, so choosing another recipe shows its own values.
     left.number_input(
         "Epochs (at most)",
         1,
         1000,
         base.epochs,
-        key=f"epochs-{name}",
+        key=setting_key("epochs", name),
         disabled=disabled,
         persist_state="page",
     )
@@ -508,7 +513,7 @@ def training_settings_section(disabled: bool) -> None:
         1,
         1024,
         base.batch_size,
-        key=f"batch-{name}",
+        key=setting_key("batch", name),
         disabled=disabled,
         persist_state="page",
     )
@@ -519,14 +524,14 @@ def training_settings_section(disabled: bool) -> None:
         base.learning_rate,
         step=0.0005,
         format="%.4f",
-        key=f"lr-{name}",
+        key=setting_key("lr", name),
         disabled=disabled,
         persist_state="page",
     )
     right.toggle(
         "Augmentation (rotate, shift, zoom)",
         value=base.augment,
-        key=f"augment-{name}",
+        key=setting_key("augment", name),
         disabled=disabled,
         persist_state="page",
     )
@@ -540,10 +545,10 @@ def chosen_recipe() -> Recipe:
     state = st.session_state
     return jobs.make_recipe(
         name,
-        epochs=int(state.get(f"epochs-{name}", base.epochs)),
-        batch_size=int(state.get(f"batch-{name}", base.batch_size)),
-        learning_rate=float(state.get(f"lr-{name}", base.learning_rate)),
-        augment=bool(state.get(f"augment-{name}", base.augment)),
+        epochs=int(state.get(setting_key("epochs", name), base.epochs)),
+        batch_size=int(state.get(setting_key("batch", name), base.batch_size)),
+        learning_rate=float(state.get(setting_key("lr", name), base.learning_rate)),
+        augment=bool(state.get(setting_key("augment", name), base.augment)),
     )
 
 
