@@ -164,20 +164,22 @@ def hover_canvas(page, d) -> None:
     page.wait_for_timeout(300)
 
 
-def decoded(log: dict) -> tuple[list, list]:
-    """(reruns asked for, finished runs) after the last mouse-up: [(time, ...)]."""
+def decoded(log: dict, since: float | None = None) -> tuple[list, list]:
+    """(reruns asked for, finished runs) from `since` on the page's clock, by default the last
+    mouse-up: [(time, ...)]."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    up = log["ups"][-1] if log["ups"] else float("inf")
+    if since is None:
+        since = log["ups"][-1] if log["ups"] else float("inf")
     asked, finished = [], []
     for sent_at, data in log["sent"]:
         message = BackMsg.FromString(base64.b64decode(data))
-        if sent_at >= up and message.HasField("rerun_script"):
+        if sent_at >= since and message.HasField("rerun_script"):
             asked.append(sent_at)
     for received_at, drawn_at, data in log["received"]:
         message = ForwardMsg.FromString(base64.b64decode(data))
-        if received_at >= up and message.HasField("script_finished"):
+        if received_at >= since and message.HasField("script_finished"):
             finished.append((received_at, drawn_at, message.script_finished))
     return asked, finished
 
@@ -226,8 +228,6 @@ def cold_start(browser, script: Path, data: Path, model: Path, log: Path, d) -> 
     the canvas: the server answering, and the browser asking for the first script run once
     Streamlit's frontend has loaded (the same for every page: nothing of the page's own is
     involved until then)."""
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-
     started = time.perf_counter()
     with d.streamlit_server(data, model, log, script=script) as url:
         answered = time.perf_counter() - started
@@ -238,12 +238,8 @@ def cold_start(browser, script: Path, data: Path, model: Path, log: Path, d) -> 
         page.goto(url)
         page.wait_for_selector(d.CANVAS, state="visible")
         canvas = time.perf_counter() - started
-        sent = page.evaluate("window.__bench.sent")
-        asked = next(
-            navigating + at / 1000
-            for at, data_ in sent
-            if BackMsg.FromString(base64.b64decode(data_)).HasField("rerun_script")
-        )
+        reruns, _ = decoded(page.evaluate("window.__bench"), since=0)
+        asked = navigating + reruns[0] / 1000
         first = None
         if script != BARE_PAGE:
             d.draw(page, strokes_to_draw(1))
