@@ -10,6 +10,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from shapecnn import dataset
+from shapecnn.config import SPLITS
 
 from driver import (
     CANVAS,
@@ -81,6 +82,10 @@ def about(ink: int, expected: int) -> bool:
     return abs(ink - expected) <= 0.02 * expected
 
 
+def class_files(data, label: str) -> set:
+    return {path for split in SPLITS for path in dataset.list_images(data, split, label)}
+
+
 def test_a_drawing_comes_back_after_a_look_at_another_view(page, site):
     """The canvas is not drawn in the Train and Drawings views; coming back, the drawing is on
     it again, predicted, and the next strokes and Save carry on from it."""
@@ -105,13 +110,10 @@ def test_a_drawing_comes_back_after_a_look_at_another_view(page, site):
     expect(prediction).to_have_text("triangle")
     wait_idle(page)
     ink = drawn.evaluate(INK)
-    before = set(dataset.list_images(site["data"], "train", "triangle"))
-    before |= set(dataset.list_images(site["data"], "test", "triangle"))
+    before = class_files(site["data"], "triangle")
     page.get_by_role("button", name="It's a triangle", exact=True).click()
     expect(page.get_by_test_id("stToast")).to_contain_text("Saved to")
-    saved = set(dataset.list_images(site["data"], "train", "triangle"))
-    saved |= set(dataset.list_images(site["data"], "test", "triangle"))
-    (new,) = saved - before
+    (new,) = class_files(site["data"], "triangle") - before
     # The file holds every stroke: the one from before the views and the ones after.
     assert about(int((np.asarray(Image.open(new).convert("L")) < 128).sum()), ink)
     # Saved means done: the next visit to Draw starts on an empty canvas.
