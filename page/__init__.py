@@ -1,0 +1,11 @@
+"""The drawing page's rooms, one module each; app.py is the frame that picks the view.
+
+    state.py      the session state, typed: every value the page keeps between reruns
+    templates.py  the hand-written HTML, CSS, JavaScript and Vega-Lite specs
+    common.py     the settings, cached singletons (job registry, classifier) and toasts
+    draw.py       the Draw view: canvas, live prediction, label and save, Train
+    train.py      the Train view: recipe, progress, results, model; starting a run
+    drawings.py   the Drawings view: browse, delete and move drawings; problems; import
+
+Streamlit lives here and in app.py only: the shapecnn package never imports it.
+"""

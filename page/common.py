@@ -1,0 +1,104 @@
+"""What every view shares: the settings, the cached singletons, toasts, and the dataset panel
+beside the Train and Drawings views."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from page import state
+from shapecnn import dataset, jobs, views
+
+# Thumbnails per row in the Drawings view and under the Train view's results.
+THUMBNAILS_PER_ROW = 8
+# The last choice of a label box: a class not made yet, named in a text field.
+NEW_CLASS = "+ New class…"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data: Path
+    model: Path
+
+
+def shown(path: Path) -> str:
+    """A path as the user knows it: relative to the working directory when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+# --- cached singletons --------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def job_registry() -> jobs.JobRegistry:
+    """One registry for every session: a reload or a second tab sees the running job."""
+    return jobs.JobRegistry()
+
+
+# The spinner shows only while a model loads, not on every stroke (a message to the browser).
+@st.cache_resource(show_spinner="Loading the model…", max_entries=2)
+def load_classifier(path: str, stamp: tuple[int, int]):
+    """The model, loaded once per file version: `stamp` changes when training replaces it."""
+    from shapecnn.inference import Classifier  # TensorFlow: only once the canvas is on screen
+
+    return Classifier.load(path)
+
+
+@st.cache_resource(show_spinner=False)
+def clean_leftovers(data: str) -> int:
+    """Once per dataset and server: remove temporary files that interrupted saves left."""
+    return dataset.clean_temp_files(data)
+
+
+@st.cache_resource(show_spinner=False)
+def first_problem_scan(data: str) -> Future:
+    """The first look at every file of a dataset, once per server, in the background: it decodes
+    every drawing (seconds for a big dataset), and the first page must not wait for it."""
+    return ThreadPoolExecutor(1, thread_name_prefix="problem-scan").submit(
+        dataset.find_problems, data
+    )
+
+
+# --- toasts -------------------------------------------------------------------------------------
+
+
+def flash(message: str, icon: str = "✅") -> None:
+    """A toast for the next run (a rerun right after an action would swallow it)."""
+    state.current().flashes.append((message, icon))
+
+
+def show_flashes() -> None:
+    session = state.current()
+    flashes, session.flashes = session.flashes, []
+    for message, icon in flashes:
+        st.toast(message, icon=icon)
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 drawing', '3 drawings'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+# --- beside the Train and Drawings views --------------------------------------------------------
+
+
+def counts_section(settings: Settings, counts: dict[str, dict[str, int]]) -> None:
+    st.subheader("Dataset")
+    st.caption(f"`{shown(settings.data)}`")
+    if counts:
+        st.table(views.count_rows(counts), hide_index=True, border="horizontal")
+        return
+    st.info("No drawings yet. Draw one and save it under a new class, or start from examples.")
+    if st.button("Create starter drawings", key="make_starter"):
+        from shapecnn.synth import synth_dataset
+
+        with st.spinner("Drawing 60 example shapes"):
+            made = synth_dataset(settings.data, per_class=20)
+        flash(f"Wrote {sum(sum(c.values()) for c in made.values())} drawings")
+        st.rerun()

@@ -1,0 +1,217 @@
+"""The Draw view: the canvas, the live prediction, label and save, and Train, on one screen.
+
+A stroke reruns only the canvas and the prediction (`stroke_section`, a fragment), and the save
+panel is a fragment of its own: the page keeps what a stroke costs small.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from page import state, templates
+from page.common import NEW_CLASS, Settings, flash, job_registry, load_classifier
+from page.train import follow, model_summary, train_button
+from shapecnn import dataset, views
+from shapecnn.config import SPLITS
+from shapecnn.errors import BlankDrawingError, ShapeCNNError
+
+# The reference canvas of the shape generator: strokes replayed by the browser tests fit it.
+CANVAS_SIZE = 280
+# 8 px on 280 px: still a clear line once a drawing is cropped and shrunk to 24 px.
+STROKE_WIDTH = 8
+SAVE_PANEL_WIDTH = 250
+# The headings over the columns below, which use the same widths and gap.
+DRAW_HEADER = templates.draw_header(CANVAS_SIZE + 4, SAVE_PANEL_WIDTH)
+
+
+def canvas_section() -> object:
+    """The canvas; returns its pixels (H x W x 4 uint8), or None before the first stroke."""
+    from streamlit_drawable_canvas import st_canvas  # only importable inside a Streamlit run
+
+    session = state.current()
+    generation = session.canvas_generation
+    # A drawing left behind when another view was opened comes back on the canvas (keep_drawing).
+    kept = session.kept_drawing
+    restored = kept if kept is not None and kept.generation == generation else None
+    result = st_canvas(
+        stroke_width=STROKE_WIDTH,
+        stroke_color="#000000",
+        background_color="#FFFFFF",
+        height=CANVAS_SIZE,
+        width=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        initial_drawing=restored.strokes if restored else None,
+        return_image_data=True,
+        # A new key is a new, empty canvas: how the page clears it after a save.
+        key=state.canvas_key(generation),
+    )
+    st.button("Clear", key="clear_canvas", icon=":material/delete:", on_click=clear_canvas)
+    session.drawing_strokes = result.json_data
+    if result.image_data is None and restored:
+        return restored.pixels  # until the next stroke, the component sends no pixels
+    return result.image_data
+
+
+def keep_drawing() -> None:
+    """Called when a view other than Draw is shown: the canvas is not drawn there, so Streamlit
+    forgets what was on it. Keep it, to draw it again when the Draw view comes back."""
+    session = state.current()
+    pixels, strokes = session.drawing, session.drawing_strokes
+    if pixels is None or not strokes or not strokes.get("objects"):
+        # Nothing on the canvas (never drawn, or undone): nothing to bring back.
+        session.kept_drawing = None
+        return
+    session.kept_drawing = state.KeptDrawing(session.canvas_generation, strokes, pixels)
+
+
+def clear_canvas() -> None:
+    state.current().canvas_generation += 1
+
+
+def prediction_section(settings: Settings, drawing, training: bool) -> views.Prediction | None:
+    """The model's guess for the drawing, its probabilities and its view; None if there is none.
+    Everything here is redrawn after every stroke, so it is kept to a few elements."""
+    stamp = views.model_stamp(settings.model)
+    if stamp is None:
+        if training:
+            st.info("Training the first model: its progress is below the canvas.")
+        else:
+            st.info(
+                "No model yet. Press **Train model** below the canvas: it takes a few seconds, "
+                "then the predictions appear here as you draw."
+            )
+        return None
+    try:
+        classifier = load_classifier(str(settings.model), stamp)
+    except ShapeCNNError as error:
+        st.error(f"The model could not be loaded: {error}")
+        return None
+    prediction = views.predict_drawing(classifier, drawing)
+    if prediction is None:
+        st.info("Draw a shape on the canvas: the prediction appears when you lift the pen.")
+        return None
+    panel = templates.prediction_html(
+        views.probability_rows(prediction.probabilities),
+        views.png_data_uri(views.model_input_image(prediction.model_input, size=96)),
+        views.trained_when(classifier.metadata),
+    )
+    st.metric(
+        "Prediction",
+        prediction.label,
+        delta=f"{prediction.confidence:.0%} sure",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    st.html(panel)
+    # Off by default: a stroke should pay only for the prediction.
+    if st.toggle("Show what training makes of it", key="augmentation_preview"):
+        st.image(views.augmentation_images(prediction.model_input), width=64)
+        st.caption(
+            "Training shows the network versions like these of every drawing, new ones each "
+            "epoch: turned, resized, stretched, sheared, shifted and with thicker strokes."
+        )
+    return prediction
+
+
+@st.fragment
+def save_section(settings: Settings, classes: list[str]) -> None:
+    """Label and save the drawing on the canvas. A fragment of its own: a stroke does not redraw
+    it, and choosing a label does not rerun the prediction."""
+    session = state.current()
+    drawing = session.drawing
+    if classes:
+        st.caption("One click saves the drawing as:")
+        with st.container(horizontal=True, gap="small"):
+            for name in classes:
+                if st.button(f"It's a {name}", key=f"quick-{name}"):
+                    save_drawing(settings, name, drawing, "auto")
+    pending, session.pending_label = session.pending_label, None
+    if pending in classes:
+        state.set_widget_value(state.Key.LABEL_CHOICE, pending)
+    choice = st.selectbox(
+        "Label", [*classes, NEW_CLASS], key=state.Key.LABEL_CHOICE, persist_state="page"
+    )
+    label = choice
+    if choice == NEW_CLASS:
+        label = st.text_input(
+            "New class name", key="new_label", placeholder="e.g. star", help=dataset.LABEL_RULE
+        )
+    split = st.radio(
+        "Split",
+        ("auto", *SPLITS),
+        horizontal=True,
+        key="split",
+        persist_state="page",
+        help="auto keeps about a quarter of each class in test, the rest in train",
+    )
+    if st.button("Save drawing", type="primary", key="save", width="stretch"):
+        save_drawing(settings, label, drawing, split)
+
+
+def save_drawing(settings: Settings, label: str, drawing, split: str) -> None:
+    """Save into the dataset, then clear the canvas and say where it went (or why not)."""
+    try:
+        if drawing is None:
+            raise BlankDrawingError("nothing drawn yet")
+        path = dataset.save_drawing(settings.data, label, drawing, split)
+    except BlankDrawingError:
+        st.error("Nothing to save: the canvas is blank. Draw a shape first.")
+        return
+    except ShapeCNNError as error:
+        st.error(str(error))
+        return
+    saved_label, saved_split = path.parent.name, path.parent.parent.name
+    counts = dataset.count_images(settings.data).get(saved_label, {"train": 0, "test": 0})
+    flash(
+        f"Saved to {saved_split}/{saved_label}/{path.name} — {saved_label}: "
+        f"{counts['train']} train, {counts['test']} test"
+    )
+    state.current().pending_label = saved_label
+    clear_canvas()
+    st.rerun()  # the whole page: counts and classes change
+
+
+def draw_section(settings: Settings, classes: list[str], training: bool) -> None:
+    """Canvas and prediction (a stroke reruns only these), and the save panel beside them.
+    Their headings are in DRAW_HEADER, outside the fragments."""
+    row = st.container(horizontal=True, gap="large")
+    with row:
+        stroke_section(settings, training)
+    with row.container(width=SAVE_PANEL_WIDTH):
+        save_section(settings, classes)
+
+
+@st.fragment
+def stroke_section(settings: Settings, training: bool) -> None:
+    """The canvas and the live prediction: what a stroke reruns."""
+    # The canvas's column is as wide as the canvas, whatever the screen; the prediction gets the
+    # rest. Same gap as the headings' row, so each heading sits over its column.
+    row = st.container(horizontal=True, gap="large")
+    with row.container(width=CANVAS_SIZE + 4):
+        drawing = canvas_section()
+    # The save panel, a fragment of its own, saves what the canvas shows now.
+    state.current().drawing = drawing
+    with row.container(width="stretch"):
+        prediction_section(settings, drawing, training)
+
+
+def training_status_section(settings: Settings) -> None:
+    """Below the canvas: the running job's progress, or what the current model is."""
+    job = job_registry().latest(settings.model)
+    snapshot = None if job is None else follow(job.snapshot())
+    if snapshot is not None and snapshot.active:
+        st.progress(snapshot.progress, text=snapshot.message)
+        return
+    info = model_summary(settings)
+    st.caption(f"{info} Recipe, curves and results: **Train** at the top.")
+
+
+def draw_view(settings: Settings, classes: list[str], training: bool) -> None:
+    """Draw, watch the prediction, save, train: the whole loop on one screen, and nothing else,
+    because a stroke's rerun makes the browser redraw every element on the page."""
+    st.html(DRAW_HEADER)
+    draw_section(settings, classes, training)
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium", border=True):
+        train_button(settings, training)
+        # Polls once a second while a job runs, then reruns the page for the new model.
+        st.fragment(training_status_section, run_every=1.0 if training else None)(settings)

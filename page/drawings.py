@@ -1,0 +1,197 @@
+"""The Drawings view: browse a class's drawings, delete or move them; the files training skips;
+import drawings; where the data and the model are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from page import state
+from page.common import (
+    NEW_CLASS,
+    THUMBNAILS_PER_ROW,
+    Settings,
+    counts_section,
+    first_problem_scan,
+    flash,
+    shown,
+)
+from shapecnn import dataset, views
+from shapecnn.config import SPLITS
+from shapecnn.errors import ShapeCNNError
+
+THUMBNAILS_PER_PAGE = 24
+MAX_PROBLEMS_SHOWN = 50
+UPLOAD_LIMIT_MB = dataset.MAX_UPLOAD_BYTES // (1024 * 1024)
+
+
+def problems_section(settings: Settings, polling: bool = False) -> None:
+    """Files training skips, named. Each file is decoded once per version (find_problems keeps
+    its verdicts), so after a save only the new file is looked at, and never on a stroke.
+    `polling`: this fragment reruns itself until the first scan is done."""
+    if not first_problem_scan(str(settings.data)).done():
+        st.caption("Checking every file in the dataset…")
+        return
+    if polling:
+        st.rerun()  # the whole page: the poll stops, and this section shows the result
+    problems = dataset.find_problems(settings.data)
+    if not problems:
+        return
+    count = f"{len(problems)} file{'s' if len(problems) != 1 else ''}"
+    st.warning(f"{count} in the dataset cannot be used; training skips them.")
+    with st.expander("Files training skips"):
+        st.table(
+            [
+                {"file": str(path.relative_to(settings.data)), "problem": reason}
+                for path, reason in problems[:MAX_PROBLEMS_SHOWN]
+            ],
+            hide_index=True,
+            border="horizontal",
+        )
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            st.caption(f"and {len(problems) - MAX_PROBLEMS_SHOWN} more: python -m shapecnn info")
+
+
+def import_section(settings: Settings, classes: list[str]) -> None:
+    """Upload drawings: images into a chosen class, or a zip of class folders."""
+    session = state.current()
+    report, session.import_report = session.import_report, None
+    with st.expander("Import drawings", expanded=report is not None):
+        uploads = st.file_uploader(
+            "PNG or JPEG drawings, or a .zip of class folders",
+            type=["png", "jpg", "jpeg", "zip"],
+            accept_multiple_files=True,
+            max_upload_size=UPLOAD_LIMIT_MB,
+            key=state.upload_key(session.upload_generation),
+            help=f"At most {UPLOAD_LIMIT_MB} MB at once. A zip holds <class>/<image> or "
+            "train|test/<class>/<image>. Files that are not usable drawings are skipped and "
+            "listed.",
+        )
+        choice = st.selectbox("Class of the images", [*classes, NEW_CLASS], key="import_choice")
+        label = choice
+        if choice == NEW_CLASS:
+            label = st.text_input("New class name", key="import_new_label", help=dataset.LABEL_RULE)
+        if st.button("Import", key="import", disabled=not uploads, width="stretch"):
+            import_drawings(settings, uploads, label)
+        if report is not None:
+            st.warning(f"Skipped {len(report)} file{'s' if len(report) != 1 else ''}:")
+            st.table(
+                [{"file": name, "why": reason} for name, reason in report],
+                hide_index=True,
+                border="horizontal",
+            )
+
+
+def import_drawings(settings: Settings, uploads: list, label: str) -> None:
+    try:
+        with st.spinner("Checking and importing the drawings"):
+            report = dataset.import_uploads(
+                settings.data, [(upload.name, upload.getvalue()) for upload in uploads], label
+            )
+    except ShapeCNNError as error:
+        st.error(str(error))
+        return
+    saved = len(report.saved)
+    flash(f"Imported {saved} drawing{'s' if saved != 1 else ''}", icon="📥" if saved else "⚠️")
+    session = state.current()
+    session.import_report = report.skipped or None
+    session.upload_generation += 1  # an empty uploader for the next import
+    st.rerun()  # the whole page: counts and classes change
+
+
+def settings_section(settings: Settings) -> None:
+    with st.expander("Settings"):
+        st.markdown(
+            f"Dataset `{shown(settings.data)}`  \nModel `{shown(settings.model)}`\n\n"
+            # Inline code, not a code block: a block loads the syntax highlighter, about 0.8 s
+            # of the browser's time on the first paint.
+            "Start with other folders: `streamlit run app.py -- --data DIR --model PATH`, "
+            "or set `SHAPECNN_DATA` and `SHAPECNN_MODEL`."
+        )
+
+
+@st.fragment
+def browser_section(settings: Settings, classes: list[str]) -> list[Path]:
+    """Thumbnails of one class and split, a page at a time; delete or move what is selected."""
+    if not classes:
+        st.info("No drawings yet: the ones you save appear here.")
+        return []
+    class_column, split_column, page_column = st.columns([2, 2, 1])
+    label = class_column.selectbox("Class", classes, key="browse_class")
+    split = split_column.radio("Split", SPLITS, horizontal=True, key="browse_split")
+    page_key = state.browse_page_key(label, split)
+    page = views.page_of_images(
+        settings.data, split, label, state.widget_value(page_key, 1), THUMBNAILS_PER_PAGE
+    )
+    state.set_widget_value(page_key, page.number)
+    page_column.number_input(f"Page (of {page.pages})", 1, page.pages, key=page_key)
+    if not page.paths:
+        st.caption(f"No {split} drawings of {label}.")
+        return []
+    st.caption(f"{page.total} drawings, newest first")
+    selected = []
+    columns = st.columns(THUMBNAILS_PER_ROW)
+    for index, path in enumerate(page.paths):
+        with columns[index % THUMBNAILS_PER_ROW]:
+            image = views.thumbnail(path)
+            if image is not None:
+                st.image(image, width="stretch", output_format="PNG")
+            else:
+                st.caption("unreadable")
+            if st.checkbox(path.name, key=f"pick-{path.name}", label_visibility="collapsed"):
+                selected.append(path)
+    other_split = "test" if split == "train" else "train"
+    delete_column, split_move_column, class_column, class_move_column = st.columns(
+        [1, 1, 1.2, 1], vertical_alignment="bottom"
+    )
+    nothing = not selected
+    count = f" ({len(selected)})" if selected else ""
+    if delete_column.button(f"Delete{count}", key="browse_delete", disabled=nothing):
+        change_drawings(settings, selected, "delete")
+    if split_move_column.button(
+        f"Move to {other_split}{count}", key="browse_move_split", disabled=nothing
+    ):
+        change_drawings(settings, selected, "move", split=other_split, label=label)
+    others = [name for name in classes if name != label]
+    target = class_column.selectbox("Other class", others, key="browse_target", disabled=nothing)
+    if class_move_column.button(
+        f"Move to {target}{count}" if target else "Move",
+        key="browse_move_class",
+        disabled=nothing or not target,
+    ):
+        change_drawings(settings, selected, "move", split=split, label=target)
+    return selected
+
+
+def change_drawings(
+    settings: Settings, paths: list[Path], action: str, split: str = "", label: str = ""
+) -> None:
+    try:
+        for path in paths:
+            if action == "delete":
+                dataset.delete_image(settings.data, path)
+            else:
+                dataset.move_image(settings.data, path, split, label)
+    except (ShapeCNNError, OSError) as error:
+        st.error(views.describe_error(error))
+        return
+    where = "Deleted" if action == "delete" else f"Moved to {split}/{label}:"
+    flash(f"{where} {len(paths)} drawing{'s' if len(paths) != 1 else ''}")
+    st.rerun()  # the whole page: counts change
+
+
+def drawings_view(
+    settings: Settings, classes: list[str], counts: dict[str, dict[str, int]]
+) -> None:
+    browser_column, side_column = st.columns([3, 1], gap="large")
+    with browser_column:
+        st.subheader("Browse drawings")
+        browser_section(settings, classes)
+    with side_column:
+        counts_section(settings, counts)
+        # Polls once a second while the first check of every file runs in the background.
+        polling = not first_problem_scan(str(settings.data)).done()
+        st.fragment(problems_section, run_every=1.0 if polling else None)(settings, polling)
+        import_section(settings, classes)
+        settings_section(settings)

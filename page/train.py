@@ -1,0 +1,297 @@
+"""The Train view: the recipe, the running job's progress, the last run's results and the model;
+and starting a run, which the Draw view's Train button does too."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from page import state, templates
+from page.common import THUMBNAILS_PER_ROW, Settings, counts_section, flash, job_registry, shown
+from shapecnn import jobs, views
+from shapecnn.config import RECIPES, Recipe
+from shapecnn.errors import ShapeCNNError
+
+RECIPE_HELP = {
+    "default": "batch 16, augmented, stops when the loss stops improving",
+    "tutorial": "the Keras tutorial's: batch 3, 50 epochs of 45 steps, no augmentation",
+}
+
+
+def model_section(settings: Settings, dataset_classes: list[str]) -> views.ModelInfo | None:
+    st.subheader("Model")
+    st.caption(f"`{shown(settings.model)}`")
+    try:
+        info = views.model_info(settings.model)
+    except ShapeCNNError as error:
+        st.error(str(error))
+        return None
+    if info is None:
+        st.info("No model yet: press **Train model** (here, or under the canvas).")
+        return None
+    accuracy = "-" if info.test_accuracy is None else f"{info.test_accuracy:.0%}"
+    left, right = st.columns(2)
+    left.metric("Test accuracy", accuracy)
+    right.metric("Classes", len(info.classes))
+    st.markdown("**Classes:** " + ", ".join(info.classes))
+    plural = "" if info.epochs_run == 1 else "s"
+    epochs = f" · {info.epochs_run} epoch{plural}" if info.epochs_run else ""
+    st.caption(f"Trained {info.trained_at}{epochs} · recipe {info.recipe.get('name', '?')}")
+    if info.counts:
+        with st.expander("Drawings it was trained on"):
+            st.table(views.count_rows(info.counts), hide_index=True, border="horizontal")
+    mismatch = views.class_mismatch(info.classes, dataset_classes)
+    if mismatch:
+        st.warning(mismatch)
+    model_path = info.path
+    st.download_button(
+        f"Download {model_path.name} ({info.size_bytes / 1e6:.1f} MB)",
+        data=lambda: model_path.read_bytes(),  # read on click, not on every rerun
+        file_name=model_path.name,
+        mime="application/octet-stream",
+        on_click="ignore",
+        key="download_model",
+        width="stretch",
+    )
+    return info
+
+
+def training_settings_section(disabled: bool) -> None:
+    """The recipe's settings. They keep their values while another view is shown
+    (`persist_state`), so Train below the canvas uses them too (`chosen_recipe`)."""
+    name = st.selectbox(
+        "Recipe",
+        list(RECIPES),
+        key=state.Key.RECIPE_NAME,
+        format_func=lambda n: f"{n}: {RECIPE_HELP.get(n, '')}",
+        disabled=disabled,
+        persist_state="page",
+    )
+    base = RECIPES[name]
+    left, right = st.columns(2)
+    left.number_input(
+        "Epochs (at most)",
+        1,
+        1000,
+        base.epochs,
+        key=state.setting_key("epochs", name),
+        disabled=disabled,
+        persist_state="page",
+    )
+    right.number_input(
+        "Batch size",
+        1,
+        1024,
+        base.batch_size,
+        key=state.setting_key("batch", name),
+        disabled=disabled,
+        persist_state="page",
+    )
+    left.number_input(
+        "Learning rate",
+        0.0001,
+        0.1,
+        base.learning_rate,
+        step=0.0005,
+        format="%.4f",
+        key=state.setting_key("lr", name),
+        disabled=disabled,
+        persist_state="page",
+    )
+    right.toggle(
+        "Augmentation (rotate, shift, zoom)",
+        value=base.augment,
+        key=state.setting_key("augment", name),
+        disabled=disabled,
+        persist_state="page",
+    )
+
+
+def chosen_recipe() -> Recipe:
+    """The recipe as the Train view's settings last left it; the recipe's own values for any
+    setting never touched."""
+    name = state.widget_value(state.Key.RECIPE_NAME, "default")
+    base = RECIPES[name]
+
+    def setting(key: str, default):
+        return state.widget_value(state.setting_key(key, name), default)
+
+    return jobs.make_recipe(
+        name,
+        epochs=int(setting("epochs", base.epochs)),
+        batch_size=int(setting("batch", base.batch_size)),
+        learning_rate=float(setting("lr", base.learning_rate)),
+        augment=bool(setting("augment", base.augment)),
+    )
+
+
+def start_training(settings: Settings, recipe: Recipe) -> None:
+    try:
+        job, started = job_registry().start(settings.data, settings.model, recipe)
+    except ShapeCNNError as error:
+        st.error(str(error))
+        return
+    state.current().watched_job = job.id
+    if not started:
+        flash("This model is already being trained: showing that run.", icon="⏳")
+    st.rerun()
+
+
+def curves(history: list[dict]) -> None:
+    """Loss and accuracy per epoch, train and test."""
+    if not history:
+        return
+    for column, metric, title in zip(
+        st.columns(2), ("loss", "accuracy"), ("Loss per epoch", "Accuracy per epoch"), strict=True
+    ):
+        column.vega_lite_chart(
+            views.history_rows(history, metric),
+            templates.curve_spec(title, points=len(history) < 30),
+            width="stretch",
+        )
+
+
+def misclassified_grid(result: jobs.JobResult) -> None:
+    if result.accuracy is None:
+        return
+    if not result.misclassified:
+        st.success("Every test drawing was recognised.")
+        return
+    st.markdown(f"**Test drawings it got wrong** ({len(result.misclassified)})")
+    shown_items = result.misclassified[: THUMBNAILS_PER_ROW * 2]
+    columns = st.columns(THUMBNAILS_PER_ROW)
+    for index, item in enumerate(shown_items):
+        image = views.thumbnail(item.path)
+        with columns[index % THUMBNAILS_PER_ROW]:
+            if image is None:
+                st.caption(f"{item.path.name} (gone)")
+            else:
+                st.image(
+                    image,
+                    caption=f"{item.true} → {item.predicted} {item.confidence:.0%}",
+                    output_format="PNG",
+                )
+    if len(result.misclassified) > len(shown_items):
+        st.caption(f"and {len(result.misclassified) - len(shown_items)} more")
+
+
+def training_result_section(snapshot: jobs.JobSnapshot) -> None:
+    if snapshot.state == jobs.FAILED:
+        st.error(f"Training failed: {snapshot.error}")
+        return
+    if snapshot.state == jobs.CANCELLED:
+        st.warning(snapshot.message)
+        curves(snapshot.history)
+        return
+    result = snapshot.result
+    accuracy = "-" if result.accuracy is None else f"{result.accuracy:.0%}"
+    columns = st.columns(4)
+    columns[0].metric("Test accuracy", accuracy)
+    columns[1].metric("Epochs", result.epochs_run)
+    columns[2].metric("Training time", f"{result.seconds:.1f} s")
+    columns[3].metric(
+        "Drawings", sum(c["train"] for c in result.counts.values()), help="training drawings"
+    )
+    for note in result.notes:
+        st.info(note)
+    if result.skipped:
+        st.warning(
+            f"{len(result.skipped)} unreadable files were skipped: "
+            + "; ".join(f"{path.name}: {reason}" for path, reason in result.skipped[:5])
+        )
+    curves(snapshot.history)
+    if result.accuracy is not None:
+        per_class_column, confusion_column = st.columns([1, 2])
+        with per_class_column:
+            st.markdown("**Per-class accuracy**")
+            st.dataframe(
+                views.per_class_rows(result.per_class),
+                hide_index=True,
+                column_config={
+                    "accuracy": st.column_config.ProgressColumn(
+                        "accuracy", format="percent", min_value=0.0, max_value=1.0
+                    )
+                },
+                key="per_class",
+            )
+        with confusion_column:
+            st.markdown("**Confusion matrix** (rows: true class, columns: predicted)")
+            st.dataframe(
+                views.confusion_rows(result.classes, result.confusion),
+                hide_index=True,
+                key="confusion",
+            )
+    misclassified_grid(result)
+
+
+def training_progress_section(settings: Settings) -> jobs.JobSnapshot | None:
+    """The running job (progress, curves, cancel) or the last one's results."""
+    job = job_registry().latest(settings.model)
+    if job is None:
+        st.caption("Train a model on the dataset's train split; it is tested on the test split.")
+        return None
+    snapshot = follow(job.snapshot())
+    if snapshot.active:
+        progress_column, cancel_column = st.columns([5, 1], vertical_alignment="bottom")
+        progress_column.progress(snapshot.progress, text=snapshot.message)
+        cancel_column.button(
+            "Cancel",
+            key="cancel_training",
+            disabled=snapshot.cancel_requested,
+            width="stretch",
+            on_click=job.cancel,
+        )
+        curves(snapshot.history)
+        return snapshot
+    training_result_section(snapshot)
+    return snapshot
+
+
+def train_button(settings: Settings, training: bool) -> None:
+    """Train with the chosen recipe; one run at a time per model file."""
+    if st.button("Train model", type="primary", key="train", disabled=training):
+        start_training(settings, chosen_recipe())
+
+
+def model_summary(settings: Settings) -> str:
+    try:
+        info = views.model_info(settings.model)
+    except ShapeCNNError as error:
+        return f"The model cannot be read: {error}."
+    if info is None:
+        return "No model yet."
+    accuracy = "" if info.test_accuracy is None else f", {info.test_accuracy:.0%} on its test split"
+    return f"Current model: from {info.trained_at}{accuracy}."
+
+
+def follow(snapshot: jobs.JobSnapshot) -> jobs.JobSnapshot:
+    """Watch a running job; when the watched job has just ended, rerun the whole page, so the
+    model panel and the live predictions switch to the new model at once."""
+    session = state.current()
+    if snapshot.active:
+        session.watched_job = snapshot.id
+    elif session.watched_job == snapshot.id:
+        session.watched_job = None
+        if snapshot.state == jobs.DONE:
+            flash("Training finished: predictions now use the new model.", icon="🎉")
+        st.rerun()
+    return snapshot
+
+
+def training_section(settings: Settings, training: bool) -> None:
+    st.subheader("Train")
+    with st.expander("Recipe and settings", expanded=True):
+        training_settings_section(disabled=training)
+    train_button(settings, training)
+    # Poll once a second while a job runs; otherwise the fragment stays still.
+    st.fragment(training_progress_section, run_every=1.0 if training else None)(settings)
+
+
+def train_view(
+    settings: Settings, classes: list[str], counts: dict[str, dict[str, int]], training: bool
+) -> None:
+    training_column, side_column = st.columns([3, 1], gap="large")
+    with training_column:
+        training_section(settings, training)
+    with side_column:
+        model_section(settings, classes)
+        counts_section(settings, counts)
