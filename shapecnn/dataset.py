@@ -7,13 +7,27 @@ Classes are the sorted folder names, as in `keras.utils.image_dataset_from_direc
 is atomic (a hidden temporary file, then a link to a fresh unique name), so a crash never leaves a
 half-written drawing and two people saving into one class at the same moment both keep theirs.
 Hidden files (names starting with '.') are never drawings: leftover temporary files live there.
+
+Several files are written together (an import) by staging them in a hidden folder inside the
+dataset and then publishing them under the dataset's lock file, with a log that lets the next run
+undo a publish that a crash interrupted: an import lands whole or not at all. Class folders are
+created, renamed and deleted under the same lock, so two people saving "Star" and "star" at once
+cannot make two classes. A class folder holding no images is not a class.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import functools
 import io
+import json
 import os
+import re
+import shutil
+import stat
+import threading
 import time
 import unicodedata
 import uuid
@@ -32,6 +46,7 @@ from shapecnn.errors import (
     InvalidImageError,
     InvalidLabelError,
     ShapeCNNError,
+    StorageError,
 )
 from shapecnn.preprocess import DEFAULT_CONFIG, ink_box, open_image, preprocess, to_ink
 
@@ -46,6 +61,18 @@ STALE_TEMP_SECONDS = 600
 SPLIT_CHOICES = (*SPLITS, "auto")
 # The formats keras.utils.image_dataset_from_directory reads.
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+# Folders and files that operating systems put on disks and into zips; never a class or drawing.
+# (Names starting with '.' such as .DS_Store, .Trashes, .Spotlight-V100 are hidden anyway.)
+SYSTEM_NAMES = frozenset(
+    {"__MACOSX", "$RECYCLE.BIN", "System Volume Information", "lost+found"}
+    | {"Thumbs.db", "desktop.ini", "Desktop.ini"}
+)
+# Hidden names in the dataset root: the lock file, and the work folders of imports, class
+# deletions and renames (left behind only by a crash, and finished or undone by the next write).
+LOCK_NAME = ".shapecnn.lock"
+STAGING_PREFIX = ".staging-"
+TRASH_PREFIX = ".trash-"
+RENAME_PREFIX = ".rename-"
 
 
 # --- labels -------------------------------------------------------------------------------------
@@ -58,14 +85,21 @@ def _is_word_char(char: str) -> bool:
     return category[0] in "LM" or category == "Nd"
 
 
+def _nfc(name: str) -> str:
+    return unicodedata.normalize("NFC", name)
+
+
 def validate_label(label: object) -> str:
     """Return the label (NFC-normalised) if it is a safe class folder name, else raise.
 
     Never '.', '..', path separators or control characters: a label becomes a folder name.
+    Names are compared after NFC, so 'café' typed on Linux and 'café' written by macOS (with a
+    separate accent) are one class; look-alike compatibility characters (full-width letters,
+    ligatures) are refused, since they would make a second class that looks like the first.
     """
     if not isinstance(label, str):
         raise InvalidLabelError(f"label must be text, got {type(label).__name__}")
-    normalised = unicodedata.normalize("NFC", label)
+    normalised = _nfc(label)
     problem = None
     if not 1 <= len(normalised) <= MAX_LABEL_LENGTH:
         problem = f"it has {len(normalised)} characters"
@@ -81,8 +115,34 @@ def validate_label(label: object) -> str:
         if bad:
             problem = f"{bad[0]!r} is not allowed"
     if problem:
-        raise InvalidLabelError(f"label must be {LABEL_RULE}; got {label!r} ({problem})")
+        raise InvalidLabelError(f"label must be {LABEL_RULE}; got {_short(label)} ({problem})")
+    plain = unicodedata.normalize("NFKC", normalised)
+    if plain != normalised:
+        raise InvalidLabelError(
+            f"label {normalised!r} uses look-alike characters (such as full-width letters or "
+            f"ligatures); write it as {plain!r}"
+        )
     return normalised
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """repr() of a label for an error line, cut short: a 300-character label is not echoed."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
+
+
+def _case_twin(label: str, existing) -> str | None:
+    """An existing class name that differs from `label` only by case, if there is one."""
+    if label in existing:
+        return None  # the class itself: saving to it is fine, even beside a twin made earlier
+    folded = label.casefold()
+    return next((name for name in existing if name.casefold() == folded), None)
+
+
+def _refuse_case_twin(label: str, twin: str) -> None:
+    raise InvalidLabelError(
+        f"label {label!r} differs only by case from the existing class {twin!r}; "
+        f"use {twin!r} or a different name"
+    )
 
 
 def resolve_label(root: str | os.PathLike, label: object) -> str:
@@ -90,14 +150,12 @@ def resolve_label(root: str | os.PathLike, label: object) -> str:
 
     A label that differs only by case from an existing class is refused, since 'Circle' and
     'circle' would become two classes that look like one (and one folder on some file systems).
+    Where such twins exist on disk already (made by hand), each of them still takes saves.
     """
     label = validate_label(label)
-    for existing in list_classes(root):
-        if existing != label and existing.casefold() == label.casefold():
-            raise InvalidLabelError(
-                f"label {label!r} differs only by case from the existing class {existing!r}; "
-                f"use {existing!r} or a different name"
-            )
+    twin = _case_twin(label, _all_class_names(root))
+    if twin is not None:
+        _refuse_case_twin(label, twin)
     return label
 
 
@@ -108,50 +166,195 @@ def validate_split(split: str) -> str:
 
 
 # --- listing ------------------------------------------------------------------------------------
+#
+# Only regular files are ever opened: a named pipe would block the reader forever. Anything that
+# is neither a folder nor a regular file (pipes, sockets, devices, links that loop or dangle),
+# and every folder that cannot be read, is skipped; listings given a `problems` list name it
+# there, as loading names files that do not decode.
 
 
-def _visible_entries(folder: Path) -> list[os.DirEntry]:
+def _entries(folder: Path, problems: list | None = None) -> list[os.DirEntry]:
+    """The visible entries of a folder, without hidden or operating-system names."""
     try:
         with os.scandir(folder) as entries:
-            return [entry for entry in entries if not entry.name.startswith(".")]
+            return [
+                entry
+                for entry in entries
+                if not entry.name.startswith(".") and entry.name not in SYSTEM_NAMES
+            ]
     except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as error:
+        if problems is not None:
+            problems.append((Path(folder), f"folder cannot be read ({_reason(error)}), skipped"))
         return []
 
 
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def _kind(entry: os.DirEntry) -> str:
+    """'dir', 'file' (a regular file), or why the entry is neither (a reason for a problem)."""
+    try:
+        mode = entry.stat().st_mode  # follows symbolic links, as listing a folder does
+    except OSError as error:
+        if entry.is_symlink():
+            return f"a symbolic link that loops or points nowhere ({_reason(error)})"
+        return f"cannot be read ({_reason(error)})"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe, not an image file"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not an image file"
+    return "a device, not an image file"
+
+
+def _class_folders_in(folder: Path, problems: list | None = None) -> dict[str, list[Path]]:
+    """{class name (NFC): [its folders]} directly inside `folder` (normally one folder each; two
+    when a name exists in both Unicode forms, as folders made by macOS and by Linux)."""
+    found: dict[str, list[Path]] = {}
+    for entry in _entries(folder, problems):
+        kind = _kind(entry)
+        if kind == "dir":
+            found.setdefault(_nfc(entry.name), []).append(Path(entry.path))
+        elif kind != "file" and problems is not None:
+            problems.append((Path(entry.path), kind))
+    return found
+
+
+def _files_of(folders: list[Path], problems: list | None = None) -> list[Path]:
+    """The regular files in class folders, sorted by name (for our names: oldest first)."""
+    files = []
+    for folder in folders:
+        for entry in _entries(folder, problems):
+            kind = _kind(entry)
+            if kind == "file":
+                files.append(Path(entry.path))
+            elif kind != "dir" and problems is not None:  # a subfolder is not read, as before
+                problems.append((Path(entry.path), kind))
+    return sorted(files, key=lambda path: (path.name, str(path)))
+
+
+def _is_image_name(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def _all_class_names(root: str | os.PathLike) -> set[str]:
+    """Every class folder name in train or test, with images or not (NFC)."""
+    return {name for split in SPLITS for name in _class_folders_in(Path(root) / split)}
+
+
 def list_classes(root: str | os.PathLike) -> list[str]:
-    """The class names: every class folder in train or test, sorted as Keras sorts them."""
-    return sorted({name for split in SPLITS for name in list_class_folders(Path(root) / split)})
+    """The class names, sorted as Keras sorts them: every class folder in train or test that
+    holds at least one image. An emptied class folder is not a class, so it never blocks
+    training and never shows as a button."""
+    return sorted(count_images(root))
 
 
 def list_class_folders(folder: str | os.PathLike) -> list[str]:
-    """The sorted names of the class folders directly inside `folder`."""
-    return sorted(entry.name for entry in _visible_entries(Path(folder)) if entry.is_dir())
-
-
-def _files_in(folder: Path) -> list[Path]:
-    return sorted(Path(entry.path) for entry in _visible_entries(folder) if entry.is_file())
+    """The sorted names (NFC) of the class folders directly inside `folder`."""
+    return sorted(_class_folders_in(Path(folder)))
 
 
 def list_files(root: str | os.PathLike, split: str, label: str) -> list[Path]:
-    """Every visible file in one class folder of one split, drawings or not, sorted by name."""
-    return _files_in(Path(root) / split / label)
+    """Every regular visible file in one class folder of one split, drawings or not, sorted."""
+    folders = _class_folders_in(Path(root) / split).get(_nfc(label), [])
+    return _files_of(folders)
 
 
 def list_images(root: str | os.PathLike, split: str, label: str) -> list[Path]:
     """The image files of one class folder of one split, sorted by name (for our names: oldest
     first). Judged by the name alone, as Keras does; loading names the ones that do not decode."""
-    return [p for p in list_files(root, split, label) if p.suffix.lower() in IMAGE_SUFFIXES]
+    return [p for p in list_files(root, split, label) if _is_image_name(p)]
 
 
 def count_images(root: str | os.PathLike) -> dict[str, dict[str, int]]:
-    """{class: {"train": n, "test": n}} from the folder listing alone; nothing is decoded."""
-    return {
-        label: {split: len(list_images(root, split, label)) for split in SPLITS}
-        for label in list_classes(root)
-    }
+    """{class: {"train": n, "test": n}} from the folder listing alone; nothing is decoded.
+
+    Classes whose folders hold no image in either split are left out (see list_classes)."""
+    counts: dict[str, dict[str, int]] = {}
+    for split in SPLITS:
+        for label, folders in _class_folders_in(Path(root) / split).items():
+            n = sum(1 for path in _files_of(folders) if _is_image_name(path))
+            counts.setdefault(label, {name: 0 for name in SPLITS})[split] += n
+    return {label: counts[label] for label in sorted(counts) if sum(counts[label].values())}
+
+
+# --- the dataset lock ---------------------------------------------------------------------------
+
+_held = threading.local()
+
+
+@contextlib.contextmanager
+def dataset_lock(root: str | os.PathLike):
+    """Hold the dataset's lock file (flock) while class folders are created, renamed or deleted
+    and imports are published; re-entrant within one thread.
+
+    Where the file system cannot lock (or the dataset is read-only), writes go ahead unlocked.
+    """
+    root = Path(root)
+    key = os.path.abspath(root)
+    held = getattr(_held, "roots", None)
+    if held is None:
+        held = _held.roots = set()
+    if key in held:
+        yield
+        return
+    with _disk_errors(f"could not create {root}"):
+        root.mkdir(parents=True, exist_ok=True)
+    descriptor = None
+    try:
+        descriptor = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+    except OSError:
+        if descriptor is not None:
+            os.close(descriptor)
+        descriptor = None
+    held.add(key)
+    try:
+        yield
+    finally:
+        held.discard(key)
+        if descriptor is not None:
+            os.close(descriptor)  # releases the lock
+
+
+@contextlib.contextmanager
+def _writing(root: str | os.PathLike):
+    """The dataset lock, after finishing or undoing what a crashed writer left."""
+    with dataset_lock(root):
+        _recover(Path(root))
+        yield
 
 
 # --- writing ------------------------------------------------------------------------------------
+
+# link() is refused on file systems without hard links (FAT, exFAT, some network shares).
+_NO_LINKS = {errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS}
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+
+
+@contextlib.contextmanager
+def _disk_errors(outcome: str):
+    """Turn an OSError from the disk into one StorageError line that says what happened."""
+    try:
+        yield
+    except ShapeCNNError:
+        raise
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        if error.errno in _DISK_FULL:
+            problem = f"the disk is full{where}"
+            advice = "free some space and try again"
+        elif error.errno == errno.EROFS:
+            problem, advice = f"the disk is read-only{where}", "use a writable folder"
+        else:
+            problem, advice = f"{_reason(error)}{where}", "check the folder and try again"
+        raise StorageError(f"{problem}: {outcome}; {advice}") from None
 
 
 def _unique_name() -> str:
@@ -160,26 +363,67 @@ def _unique_name() -> str:
     return f"{datetime.now():%Y%m%d-%H%M%S-%f}-{uuid.uuid4().hex[:8]}.png"
 
 
-def _write_atomically(folder: Path, write) -> Path:
+def _publish(source: Path, folder: Path, before=None) -> tuple[Path, bool]:
+    """Give the complete file `source` a fresh unique name in `folder`, never replacing a file.
+
+    A hard link where the file system has them (link() fails if the name exists), else an
+    exclusive create of the name (O_EXCL) and a rename onto it. Returns (name, whether `source`
+    is still there). `before(name)` is called before each attempt (for the import log).
+    """
+    while True:
+        final = folder / _unique_name()
+        if before is not None:
+            before(final)
+        try:
+            os.link(source, final)
+            return final, True
+        except FileExistsError:
+            continue
+        except OSError as error:
+            if error.errno not in _NO_LINKS:
+                raise
+        try:
+            os.close(os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        except FileExistsError:
+            continue
+        try:
+            os.replace(source, final)
+        except BaseException:
+            final.unlink(missing_ok=True)
+            raise
+        return final, False
+
+
+def _write_atomically(folder: Path, data: bytes) -> Path:
     """Write a new file into `folder` via a hidden temporary file, never overwriting anything."""
-    folder.mkdir(parents=True, exist_ok=True)
     temp = folder / f"{TEMP_PREFIX}{uuid.uuid4().hex}.png"
     try:
         with open(temp, "xb") as handle:
-            write(handle)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        while True:
-            final = folder / _unique_name()
-            try:
-                # link() fails if the name exists: no save can replace another's file.
-                os.link(temp, final)
-                break
-            except FileExistsError:
-                continue
+        final, _ = _publish(temp, folder)
     finally:
         temp.unlink(missing_ok=True)
     return final
+
+
+def _class_folder(root: Path, split: str, label: str, created=None) -> Path:
+    """The folder of `label` in `split`, created if needed (call under the dataset lock).
+
+    An existing folder of the same name in another Unicode form is used; a new folder is refused
+    when it would be a case twin of an existing class."""
+    folders = _class_folders_in(root / split).get(label)
+    if folders:
+        return folders[0]
+    twin = _case_twin(label, _all_class_names(root))
+    if twin is not None:
+        _refuse_case_twin(label, twin)
+    folder = root / split / label
+    if created is not None:
+        created(folder)  # told before the folder exists (the import log)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _as_storable_image(drawing) -> Image.Image:
@@ -191,6 +435,12 @@ def _as_storable_image(drawing) -> Image.Image:
     return Image.fromarray(np.round(paper * 255).astype(np.uint8), mode="L")
 
 
+def _png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
 def save_image(root: str | os.PathLike, split: str, label: str, image: Image.Image) -> Path:
     """Store a PIL image as a PNG in root/split/label/ atomically, under a unique name.
 
@@ -199,13 +449,15 @@ def save_image(root: str | os.PathLike, split: str, label: str, image: Image.Ima
     if split not in SPLITS:
         raise ShapeCNNError(f"split must be one of {', '.join(SPLITS)}; got {split!r}")
     label = validate_label(label)
-    folder = Path(root) / split / label
-    return _write_atomically(folder, lambda handle: image.save(handle, format="PNG", optimize=True))
+    root = Path(root)
+    data = _png_bytes(image)  # before the lock: encoding is most of a save
+    with _disk_errors("the drawing was not saved"), _writing(root):
+        return _write_atomically(_class_folder(root, split, label), data)
 
 
 def choose_split(root: str | os.PathLike, label: str) -> str:
     """'test' for about one drawing in four of a class (as the tutorial's 15/5), else 'train'."""
-    counts = count_images(root).get(label, {"train": 0, "test": 0})
+    counts = count_images(root).get(_nfc(label), {"train": 0, "test": 0})
     total = counts["train"] + counts["test"] + 1
     return "test" if (counts["test"] + 1) * 4 <= total else "train"
 
@@ -230,6 +482,172 @@ def save_drawing(
     return save_image(root, split, label, image)
 
 
+# --- crash-safe work folders --------------------------------------------------------------------
+#
+# An import stages its files in root/.staging-<id>/, then publishes them all under the dataset
+# lock, logging each name before it is made; deleting and renaming a class work in
+# root/.trash-<id>/ and root/.rename-<id>/. Each work folder holds a lock file (flock) for as
+# long as its process lives, so the next writer can tell a crashed one from a running one: a
+# crashed import is undone (unless it had finished publishing), a crashed delete or rename is
+# finished.
+
+_OWNER = "owner.lock"
+_LOG = "published.log"
+_DONE = "COMMITTED"
+_PLAN = "plan.json"
+
+
+class _WorkFolder:
+    def __init__(self, root: Path, prefix: str):
+        self.root = root
+        self.path = root / f"{prefix}{uuid.uuid4().hex}"
+        self._owner = None
+
+    def __enter__(self):
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.path.mkdir()
+        try:
+            self._owner = os.open(self.path / _OWNER, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fcntl.flock(self._owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass  # no locks here: the folder's age tells a crashed owner instead
+        return self
+
+    def __exit__(self, *exc_info):
+        # Gone on success; after an error only what the next writer must finish is left.
+        if exc_info[0] is None or not (self.path / _PLAN).exists():
+            shutil.rmtree(self.path, ignore_errors=True)
+        if self._owner is not None:
+            os.close(self._owner)
+
+
+def _owner_alive(folder: Path) -> bool:
+    try:
+        descriptor = os.open(folder / _OWNER, os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        descriptor = None
+    try:
+        if descriptor is not None:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+    except BlockingIOError:
+        return True
+    except OSError:
+        pass
+    finally:
+        if descriptor is not None:
+            os.close(descriptor)
+    try:  # no lock file (yet) or no locks on this file system: young means maybe running
+        return time.time() - folder.stat().st_mtime < STALE_TEMP_SECONDS
+    except OSError:
+        return False
+
+
+class _Staging(_WorkFolder):
+    """The files of one import: written into a hidden folder, then published together."""
+
+    def __init__(self, root: Path):
+        super().__init__(root, STAGING_PREFIX)
+        self.files: list[tuple[Path, str, str]] = []
+
+    def add(self, split: str, label: str, data: bytes) -> None:
+        staged = self.path / f"{len(self.files):06d}.png"
+        with open(staged, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.files.append((staged, split, label))
+
+    def publish(self) -> list[Path]:
+        """Give every staged file its name in the dataset: all of them, or (after an error or a
+        crash, undone by the next writer) none."""
+        published = []
+        with _writing(self.root), open(self.path / _LOG, "a", encoding="utf-8") as log:
+
+            def note(*entry) -> None:
+                log.write(json.dumps([str(p.relative_to(self.root)) for p in entry]) + "\n")
+                log.flush()  # in the kernel's hands: survives kill -9
+
+            try:
+                for staged, split, label in self.files:
+                    folder = _class_folder(self.root, split, label, created=note)
+                    final, _ = _publish(staged, folder, before=lambda f, s=staged: note(s, f))
+                    published.append(final)
+                os.close(os.open(self.path / _DONE, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+            except BaseException:
+                log.close()
+                _undo_publish(self.root, self.path)
+                raise
+        return published
+
+
+def _undo_publish(root: Path, staging: Path) -> None:
+    """Remove what an unfinished publish made, newest first: its files, then its new folders."""
+    try:
+        lines = (staging / _LOG).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return
+    for line in reversed(lines):
+        try:
+            entry = [root / part for part in json.loads(line)]
+        except (ValueError, TypeError):
+            continue  # the last line, cut short by the crash: nothing was made after it
+        if len(entry) == 1:
+            with contextlib.suppress(OSError):
+                entry[0].rmdir()  # only if empty
+            continue
+        staged, final = entry
+        try:
+            ours = (
+                not staged.exists()  # renamed into place
+                or os.path.samefile(staged, final)  # linked
+                or final.stat().st_size == 0  # reserved, not yet renamed onto
+            )
+            if ours:
+                final.unlink()
+        except OSError:
+            pass
+
+
+def _recover(root: Path) -> int:
+    """Finish or undo the work a crashed writer left in `root` (call under the dataset lock)."""
+    try:
+        with os.scandir(root) as entries:
+            names = [
+                e.name
+                for e in entries
+                if e.name.startswith((STAGING_PREFIX, TRASH_PREFIX, RENAME_PREFIX))
+            ]
+    except OSError:
+        return 0
+    recovered = 0
+    for name in names:
+        folder = root / name
+        try:
+            if _owner_alive(folder):
+                continue
+            if name.startswith(STAGING_PREFIX):
+                if not (folder / _DONE).exists():
+                    _undo_publish(root, folder)
+            elif (folder / _PLAN).exists():
+                plan = json.loads((folder / _PLAN).read_text(encoding="utf-8"))
+                if name.startswith(TRASH_PREFIX):
+                    _move_class_into_trash(root, plan["label"], folder)
+                else:
+                    _move_class(root, plan["old"], plan["new"])
+            shutil.rmtree(folder)
+            recovered += 1
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # tried again by the next writer
+    return recovered
+
+
+def _write_plan(work: _WorkFolder, plan: dict) -> None:
+    temp = work.path / f"{_PLAN}.tmp"
+    temp.write_text(json.dumps(plan), encoding="utf-8")
+    os.replace(temp, work.path / _PLAN)
+
+
 def import_images(
     root: str | os.PathLike,
     label: str,
@@ -240,18 +658,19 @@ def import_images(
     """Import image files as drawings of `label`: all of them, or none.
 
     Every file is checked first (readable, an image, not blank); if any is refused the error
-    names each refused file and nothing is written.
+    names each refused file and nothing is written. The drawings are staged, then published
+    together: killed or out of disk space half way, the import leaves nothing behind.
     """
     label = resolve_label(root, label)
     split = validate_split(split)
     if not paths:
         raise ShapeCNNError("no image files given: name at least one IMAGE to import")
-    images, problems = [], []
+    drawings, problems = [], []
     for path in paths:
         try:
             image = open_image(path)
             ink_box(to_ink(image), config.ink_threshold)
-            images.append(image)
+            drawings.append(_png_bytes(_as_storable_image(image)))
         except ShapeCNNError as error:
             problems.append(f"{path}: {error}" if str(path) not in str(error) else str(error))
     if problems:
@@ -259,11 +678,12 @@ def import_images(
             f"refused {len(problems)} of {len(paths)} files, nothing imported: "
             + "; ".join(problems)
         )
-    saved = []
-    for image in images:
-        target = choose_split(root, label) if split == "auto" else split
-        saved.append(save_image(root, target, label, _as_storable_image(image)))
-    return saved
+    root = Path(root)
+    next_split = _auto_splitter(root, split)
+    with _disk_errors(f"nothing imported (0 of {len(drawings)} files)"), _Staging(root) as staging:
+        for data in drawings:
+            staging.add(next_split(label), label, data)
+        return staging.publish()
 
 
 # --- uploads ------------------------------------------------------------------------------------
@@ -276,8 +696,8 @@ MAX_UPLOAD_BYTES = 20 * _MB
 MAX_ZIP_ENTRIES = 10_000
 MAX_ZIP_BYTES = 200 * _MB
 MAX_ENTRY_BYTES = 20 * _MB
-# What a zip made by macOS or Windows carries besides the drawings.
-_SYSTEM_NAMES = ("__MACOSX", "Thumbs.db", "desktop.ini")
+# An import may add at most this many classes: a zip of 3,000 folders would make 3,000 buttons.
+MAX_NEW_CLASSES = 50
 
 
 @dataclass
@@ -315,20 +735,39 @@ def _entry_parts(name: str) -> list[str] | None:
     return parts
 
 
-def _check_labels(root: str | os.PathLike, labels: list[str]) -> None:
-    """Validate the labels of an upload together: each one, and no two differing only by case."""
-    problems, seen = [], {}
-    for label in labels:
+def _check_labels(root: str | os.PathLike, labels: list[str]) -> dict[str, str]:
+    """Validate the labels of an upload together, in one pass over them and one listing of the
+    dataset: each one, no two differing only by case, at most MAX_NEW_CLASSES new classes.
+    Returns {label as given: label as stored}."""
+    existing = _all_class_names(root)
+    new = {_nfc(label) for label in labels if isinstance(label, str)} - existing
+    if len(new) > MAX_NEW_CLASSES:
+        raise InvalidLabelError(
+            f"the upload would create {len(new):,} new classes; at most {MAX_NEW_CLASSES} per "
+            "import, nothing imported"
+        )
+    folded: dict[str, str] = {}
+    for name in sorted(existing):
+        folded.setdefault(name.casefold(), name)
+    problems, mapping = [], {}
+    for raw in labels:
         try:
-            label = resolve_label(root, label)
+            label = validate_label(raw)
         except InvalidLabelError as error:
             problems.append(str(error))
             continue
-        other = seen.setdefault(label.casefold(), label)
-        if other != label:
-            problems.append(f"class folders {other!r} and {label!r} differ only by case")
+        other = folded.setdefault(label.casefold(), label)
+        if other != label and label not in existing:
+            if other in existing:
+                problems.append(f"{label!r} differs only by case from the existing class {other!r}")
+            else:
+                problems.append(f"class folders {other!r} and {label!r} differ only by case")
+            continue
+        mapping[raw] = label
     if problems:
-        raise InvalidLabelError("nothing imported: " + "; ".join(problems))
+        more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+        raise InvalidLabelError("nothing imported: " + "; ".join(problems[:3]) + more)
+    return mapping
 
 
 def _read_drawing(name: str, data: bytes, config: PreprocessConfig) -> Image.Image:
@@ -371,7 +810,7 @@ def _zip_plan(archive: zipfile.ZipFile, upload: str, label: str | None):
     for info in entries:
         *folders, filename = _entry_parts(info.filename)
         shown = f"{upload}/{info.filename}"
-        if any(part.startswith(".") or part in _SYSTEM_NAMES for part in (*folders, filename)):
+        if any(part.startswith(".") or part in SYSTEM_NAMES for part in (*folders, filename)):
             skipped.append((shown, "hidden or system file"))
         elif Path(filename).suffix.lower() not in IMAGE_SUFFIXES:
             skipped.append((shown, "not an image file (PNG, JPEG, BMP or GIF)"))
@@ -445,30 +884,32 @@ def import_uploads(
         plans.append((name, archive, plan))
         report.skipped.extend(skipped)
         labels.extend(entry_label for _, entry_label, _ in plan)
-    _check_labels(root, list(dict.fromkeys(labels)))
-    labels = {raw: validate_label(raw) for raw in labels}
+    labels = _check_labels(root, list(dict.fromkeys(labels)))
     next_split = _auto_splitter(root, split)
+    root = Path(root)
+    outcome = "nothing imported"
+    with _disk_errors(outcome), _Staging(root) as staging:
 
-    def store(shown: str, raw_label: str, entry_split: str | None, read) -> None:
-        try:
-            image = _read_drawing(shown, read(), config)
-        except (ShapeCNNError, zipfile.BadZipFile, RuntimeError, OSError) as error:
-            # RuntimeError: an encrypted entry; BadZipFile: a damaged one.
-            report.skipped.append((shown, str(error).removeprefix(f"{shown}: ")))
-            return
-        entry_label = labels[raw_label]
-        target = entry_split or next_split(entry_label)
-        report.saved.append(save_image(root, target, entry_label, image))
+        def stage(shown: str, raw_label: str, entry_split: str | None, read) -> None:
+            try:
+                image = _read_drawing(shown, read(), config)
+            except (ShapeCNNError, zipfile.BadZipFile, RuntimeError, OSError) as error:
+                # RuntimeError: an encrypted entry; BadZipFile: a damaged one.
+                report.skipped.append((shown, str(error).removeprefix(f"{shown}: ")))
+                return
+            entry_label = labels[raw_label]
+            target = entry_split or next_split(entry_label)
+            staging.add(target, entry_label, _png_bytes(image))
 
-    for name, data in images:
-        store(name, label, None, lambda data=data: data)
-    for name, archive, plan in plans:
-        with archive:
-            for info, entry_label, entry_split in plan:
-                shown = f"{name}/{info.filename}"
-                store(
-                    shown, entry_label, entry_split, functools.partial(_read_entry, archive, info)
-                )
+        for name, data in images:
+            stage(name, label, None, lambda data=data: data)
+        for name, archive, plan in plans:
+            with archive:
+                for info, entry_label, entry_split in plan:
+                    shown = f"{name}/{info.filename}"
+                    read = functools.partial(_read_entry, archive, info)
+                    stage(shown, entry_label, entry_split, read)
+        report.saved = staging.publish()
     return report
 
 
@@ -492,27 +933,114 @@ def import_zip(
     return import_uploads(root, [(name, data)], split=split, config=config)
 
 
+# --- classes and drawings -----------------------------------------------------------------------
+
+
+def _no_class(root: Path, label: str) -> DatasetError:
+    classes = list_classes(root)
+    shown = ", ".join(repr(name) for name in classes[:20]) or "none"
+    return DatasetError(f"no class {label!r} in {root}; its classes are: {shown}")
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """Remove a class folder left without files, so an emptied class goes with its button."""
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # refuses a folder that still holds anything, hidden files included
+
+
+def delete_class(root: str | os.PathLike, label: str) -> int:
+    """Delete a class and every drawing of it, in both splits; returns the number of images.
+
+    Its folders are first renamed into one hidden trash folder (a crash after that is finished
+    by the next write), then removed."""
+    label = validate_label(label)
+    root = Path(root)
+    with _disk_errors(f"the class {label!r} was not deleted"), _writing(root):
+        folders = [f for split in SPLITS for f in _class_folders_in(root / split).get(label, [])]
+        if not folders:
+            raise _no_class(root, label)
+        images = sum(1 for path in _files_of(folders) if _is_image_name(path))
+        with _WorkFolder(root, TRASH_PREFIX) as trash:
+            _write_plan(trash, {"label": label})
+            _move_class_into_trash(root, label, trash.path)
+    return images
+
+
+def _move_class_into_trash(root: Path, label: str, trash: Path) -> None:
+    for split in SPLITS:
+        for index, folder in enumerate(_class_folders_in(root / split).get(label, [])):
+            os.rename(folder, trash / f"{split}-{index}-{uuid.uuid4().hex[:8]}")
+
+
+def rename_class(root: str | os.PathLike, old: str, new: str) -> str:
+    """Rename a class in both splits, keeping its drawings; returns the new name (NFC).
+
+    Refused: a new name that is not a valid label, that another class has, or that differs
+    only by case from another class (changing the case of the class's own name is fine)."""
+    old, new = validate_label(old), validate_label(new)
+    root = Path(root)
+    with _disk_errors(f"the class {old!r} was not renamed"), _writing(root):
+        names = _all_class_names(root)
+        if old not in names:
+            raise _no_class(root, old)
+        if new == old:
+            return new
+        if new in names:
+            raise InvalidLabelError(
+                f"cannot rename {old!r} to {new!r}: a class {new!r} exists already; "
+                "choose another name, or move the drawings one by one"
+            )
+        twin = _case_twin(new, names - {old})
+        if twin is not None:
+            raise InvalidLabelError(
+                f"cannot rename {old!r} to {new!r}: it differs only by case from the class "
+                f"{twin!r}; choose another name"
+            )
+        with _WorkFolder(root, RENAME_PREFIX) as journal:
+            _write_plan(journal, {"old": old, "new": new})
+            _move_class(root, old, new)
+    return new
+
+
+def _move_class(root: Path, old: str, new: str) -> None:
+    """Rename old's folders to new in each split (idempotent: a crash half way is finished by
+    calling it again)."""
+    for split in SPLITS:
+        target = root / split / new
+        for folder in _class_folders_in(root / split).get(old, []):
+            if not target.exists() or os.path.samefile(folder, target):
+                os.rename(folder, target)  # also changes only the case where names fold
+                continue
+            # A second folder of the same name in another Unicode form: merge it in.
+            for entry in _entries(folder):
+                with contextlib.suppress(FileExistsError):
+                    _publish(Path(entry.path), target)
+                Path(entry.path).unlink(missing_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def delete_image(root: str | os.PathLike, path: str | os.PathLike) -> None:
-    """Delete one drawing of the dataset (refusing paths outside it)."""
-    _inside_dataset(root, path).unlink()
+    """Delete one drawing of the dataset (refusing paths outside it); a class folder left
+    without files goes too."""
+    path = _inside_dataset(root, path)
+    with _disk_errors(f"{path} was not deleted"), _writing(Path(root)):
+        path.unlink()
+        _remove_if_empty(path.parent)
 
 
 def move_image(root: str | os.PathLike, path: str | os.PathLike, split: str, label: str) -> Path:
-    """Move one drawing to another split and/or class, under a fresh unique name."""
+    """Move one drawing to another split and/or class, under a fresh unique name; a class
+    folder left without files goes."""
     source = _inside_dataset(root, path)
     label = resolve_label(root, label)
     if split not in SPLITS:
         raise ShapeCNNError(f"split must be one of {', '.join(SPLITS)}; got {split!r}")
-    folder = Path(root) / split / label
-    folder.mkdir(parents=True, exist_ok=True)
-    while True:
-        target = folder / _unique_name()
-        try:
-            os.link(source, target)
-            break
-        except FileExistsError:
-            continue
-    source.unlink()
+    root = Path(root)
+    with _disk_errors(f"{source} was not moved"), _writing(root):
+        target, linked = _publish(source, _class_folder(root, split, label))
+        if linked:
+            source.unlink()
+        _remove_if_empty(source.parent)
     return target
 
 
@@ -523,20 +1051,48 @@ def _inside_dataset(root: str | os.PathLike, path: str | os.PathLike) -> Path:
     return path
 
 
+# Our drawing names; a 0-byte file of this form is a name reserved by a save that crashed on a
+# file system without hard links.
+_OUR_NAME = re.compile(r"\d{8}-\d{6}-\d{6}-[0-9a-f]{8}\.png")
+
+
 def clean_temp_files(root: str | os.PathLike, older_than: float = STALE_TEMP_SECONDS) -> int:
-    """Remove temporary files left by crashed saves; returns how many were removed."""
+    """Remove what crashed saves and imports left (hidden temporary files older than
+    `older_than`, unfinished imports, half-done class deletions and renames); returns how many
+    were removed."""
+    root = Path(root)
+    if not root.is_dir():
+        return 0
     removed = 0
     cutoff = time.time() - older_than
-    for split in SPLITS:
-        for folder in Path(root, split).glob("*"):
-            for temp in folder.glob(f"{TEMP_PREFIX}*"):
-                try:
-                    if temp.stat().st_mtime < cutoff:
-                        temp.unlink()
-                        removed += 1
-                except FileNotFoundError:
-                    pass
+    with dataset_lock(root):
+        removed += _recover(root)
+        for split in SPLITS:
+            for folders in _class_folders_in(root / split).values():
+                for folder in folders:
+                    for entry in _entries_all(folder):
+                        leftover = entry.name.startswith(TEMP_PREFIX) or (
+                            _OUR_NAME.fullmatch(entry.name) is not None
+                        )
+                        try:
+                            info = entry.stat(follow_symlinks=False)
+                            if not leftover or not stat.S_ISREG(info.st_mode):
+                                continue
+                            temporary = entry.name.startswith(TEMP_PREFIX) or info.st_size == 0
+                            if temporary and info.st_mtime < cutoff:
+                                os.unlink(entry.path)
+                                removed += 1
+                        except FileNotFoundError:
+                            pass
     return removed
+
+
+def _entries_all(folder: Path) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except OSError:
+        return []
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -565,45 +1121,53 @@ def load_samples(
     """Decode and preprocess every drawing of a split, in class order.
 
     `split=None` reads `root` itself as a folder of class folders. Unreadable, non-image and blank
-    files are skipped, and each one is named in a warning and in `Samples.skipped`.
+    files, entries that are not regular files (named pipes, links that loop) and folders that
+    cannot be read are skipped, and each one is named in a warning and in `Samples.skipped`.
     `class_names` fixes the label indices (default: the dataset's classes); folders of other
     classes are not read.
     """
     folder = Path(root) if split is None else Path(root) / split
+    listing_problems: list[tuple[Path, str]] = []
+    folders = _class_folders_in(folder, listing_problems)
     if class_names is None:
-        class_names = list_classes(root) if split is not None else list_class_folders(folder)
+        class_names = list_classes(root) if split is not None else sorted(folders)
     xs, ys, paths, skipped = [], [], [], []
     for index, label in enumerate(class_names):
-        for path in _files_in(folder / label):
+        for path in _files_of(folders.get(_nfc(label), []), listing_problems):
             try:
                 xs.append(preprocess(path, config))
             except ShapeCNNError as error:
-                reason = str(error).removeprefix(f"{path}: ")
-                skipped.append((path, reason))
-                warnings.warn(f"skipped {path}: {reason}", stacklevel=2)
+                skipped.append((path, str(error).removeprefix(f"{path}: ")))
                 continue
             ys.append(index)
             paths.append(path)
+    skipped = listing_problems + skipped
+    for path, reason in skipped:
+        warnings.warn(f"skipped {path}: {reason}", stacklevel=2)
     shape = (0, config.size, config.size, config.channels)
     x = np.stack(xs) if xs else np.zeros(shape, np.float32)
     return Samples(x, np.array(ys, dtype=np.int64), paths, list(class_names), skipped)
 
 
 def find_problems(root: str | os.PathLike) -> list[tuple[Path, str]]:
-    """Every file in the dataset that training would skip, with the reason.
+    """Every entry in the dataset's class folders that training would skip, with the reason:
+    files that do not decode, entries that are not regular files, folders that cannot be read.
 
     Each file is decoded once per version (path, inode, mtime, size), so asking again after a
     save costs a listing and one decode of the new file, not a decode of the whole dataset.
     """
-    problems = []
+    problems: list[tuple[Path, str]] = []
     for split in SPLITS:
-        for label in list_classes(root):
-            for path in list_files(root, split, label):
+        for folders in _class_folders_in(Path(root) / split, problems).values():
+            for path in _files_of(folders, problems):
                 try:
-                    stat = path.stat()
+                    info = path.stat()
                 except FileNotFoundError:
                     continue  # deleted since the listing: nothing for training to skip
-                reason = _problem_of(str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+                except OSError as error:
+                    problems.append((path, f"cannot be read ({_reason(error)})"))
+                    continue
+                reason = _problem_of(str(path), info.st_ino, info.st_mtime_ns, info.st_size)
                 if reason is not None:
                     problems.append((path, reason))
     return problems

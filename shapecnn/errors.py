@@ -27,3 +27,7 @@ class DatasetError(ShapeCNNError):
 
 class ModelFileError(ShapeCNNError):
     """A model file that is missing or not a shapecnn model."""
+
+
+class StorageError(ShapeCNNError):
+    """The disk refused a write (full, read-only, no permission); nothing was half written."""
