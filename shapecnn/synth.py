@@ -11,9 +11,11 @@ Only numpy and pillow are needed; the dataset module is imported when files are 
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
-from collections.abc import Iterable
+import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -250,8 +252,8 @@ def random_hand(rng: np.random.Generator, name: str = "stranger") -> Hand:
 
 
 def _check_shape(shape: object) -> str:
-    if shape not in SHAPES:
-        raise ValueError(f"shape must be one of {', '.join(SHAPES)}; got {shape!r}")
+    if not isinstance(shape, str) or shape not in KINDS:
+        raise ValueError(f"shape must be one of {', '.join(KINDS)}; got {shape!r}")
     return shape
 
 
@@ -523,11 +525,654 @@ def _triangle_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]
     return _polygon_strokes(corners, plan, hand, rng)
 
 
+# --- more kinds: the shape base's corpus ---------------------------------------------------------
+#
+# Each kind is an outline function like the three above: (hand, rng) -> strokes at unit size,
+# dense (_DENSE_STEP apart) and in the order the pen draws them. _make_strokes then adds the
+# hand's drift and tremor, sizes and places the drawing and turns it into mouse points.
+
+
+def _curve(
+    centre: tuple[float, float], radii: tuple[float, float], start: float, stop: float
+) -> np.ndarray:
+    """Points along an elliptical arc from angle `start` to `stop` (degrees; y points down)."""
+    theta = np.radians(np.linspace(start, stop, max(8, int(abs(stop - start)))))
+    return np.column_stack(
+        [centre[0] + radii[0] * np.cos(theta), centre[1] + radii[1] * np.sin(theta)]
+    )
+
+
+def _pen_stroke(points: np.ndarray, hand: Hand, rng: np.random.Generator, *, closed: bool = False):
+    """One dense stroke along a curve, with the hand's ends.
+
+    A closed curve (its last point on its first) overshoots by retracing its start or stops
+    short of it, as _circle_outlines does; an open one runs on past or stops short of each end.
+    """
+    dense = _resample(np.asarray(points, dtype=float), _DENSE_STEP)
+    if len(dense) < 2:
+        return dense
+    if closed:
+        extension = _uniform(rng, hand.closure)
+        if extension <= 0:
+            return _trim(dense, 0.0, -extension)
+        arc = _arc_length(dense)
+        return np.vstack([dense, dense[1:][arc[1:] <= extension]])
+    start, end = _uniform(rng, hand.stroke_end), _uniform(rng, hand.stroke_end)
+    if end > 0:
+        heading = _direction(dense[max(0, len(dense) - 4)], dense[-1])
+        dense = np.vstack(
+            [dense, _resample(np.array([dense[-1], dense[-1] + heading * end]), _DENSE_STEP)[1:]]
+        )
+    if start > 0:
+        heading = _direction(dense[min(3, len(dense) - 1)], dense[0])
+        dense = np.vstack(
+            [_resample(np.array([dense[0] + heading * start, dense[0]]), _DENSE_STEP)[:-1], dense]
+        )
+    return _trim(dense, max(0.0, -start), max(0.0, -end))
+
+
+def _polyline(points: np.ndarray, hand: Hand, rng: np.random.Generator) -> np.ndarray:
+    """One open stroke through the corners `points`, with the hand's corners and ends."""
+    return _polygon_strokes(np.asarray(points, dtype=float), [list(range(len(points)))], hand, rng)[
+        0
+    ]
+
+
+def _any_angle(rng: np.random.Generator) -> float:
+    return float(rng.uniform(0.0, 360.0))
+
+
+def _cycle_plan(count: int, rng: np.random.Generator, one_stroke: bool) -> list[list[int]]:
+    """A plan for a closed polygon of `count` corners: one closed stroke, or 2-4 chains."""
+    first = 0 if rng.random() < 0.6 else int(rng.integers(count))
+    step = 1 if rng.random() < 0.6 else -1
+    if one_stroke:
+        return [[(first + step * k) % count for k in range(count + 1)]]
+    pieces = int(rng.integers(2, min(4, count) + 1))
+    cuts = sorted(int(c) for c in rng.choice(count, pieces, replace=False))
+    plan = []
+    for index, cut in enumerate(cuts):
+        end = cuts[(index + 1) % pieces] + (count if index + 1 == pieces else 0)
+        chain = [k % count for k in range(cut, end + 1)]
+        plan.append(chain if rng.random() < 0.75 else chain[::-1])
+    return plan
+
+
+def _closed_polygon(corners: np.ndarray, hand: Hand, rng: np.random.Generator, tilt: float):
+    corners = corners + rng.normal(0.0, hand.corner_jitter, corners.shape)
+    corners = _rotate(corners, tilt)
+    plan = _cycle_plan(len(corners), rng, rng.random() < hand.p_one_stroke)
+    return _polygon_strokes(corners, plan, hand, rng)
+
+
+def _ellipse_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    # Clearly elongated (major / minor 1.5 to 4), unlike the nearly round circles, at any tilt.
+    aspect = math.exp(rng.uniform(math.log(1.5), math.log(4.0)))
+    start = float(rng.uniform(0.0, 360.0))
+    sweep = 360.0 if rng.random() < 0.3 else -360.0
+    points = _curve((0.0, 0.0), (0.5, 0.5 / aspect), start, start + sweep)
+    return [_pen_stroke(_rotate(points, _any_angle(rng)), hand, rng, closed=True)]
+
+
+def _square_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    corners = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]])
+    # Half the usual corner jitter: a square that comes out 0.8 : 1 is a rectangle.
+    corners = corners + rng.normal(0.0, hand.corner_jitter / 2, (4, 2))
+    corners = _rotate(corners, _tilt(hand, rng))
+    plan = _rectangle_plan(rng, rng.random() < hand.p_one_stroke)
+    return _polygon_strokes(corners, plan, hand, rng)
+
+
+def _quadrilateral(corners: np.ndarray, hand: Hand, rng: np.random.Generator) -> list:
+    """Four corners in the rectangle's order (top-left, top-right, bottom-right, bottom-left)."""
+    corners = corners + rng.normal(0.0, hand.corner_jitter, (4, 2))
+    corners = _rotate(corners, _tilt(hand, rng))
+    plan = _rectangle_plan(rng, rng.random() < hand.p_one_stroke)
+    return _polygon_strokes(corners, plan, hand, rng)
+
+
+def _diamond_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    # A rhombus on its point: top, right, bottom, left; mostly taller than wide.
+    half_width = 0.5 * float(rng.uniform(0.5, 1.0))
+    corners = np.array([[0.0, -0.5], [half_width, 0.0], [0.0, 0.5], [-half_width, 0.0]])
+    return _quadrilateral(corners, hand, rng)
+
+
+def _trapezoid_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    top = float(rng.uniform(0.3, 0.75))
+    height = float(rng.uniform(0.4, 0.8))
+    shift = float(rng.uniform(-0.15, 0.15))
+    corners = np.array(
+        [
+            [shift - top / 2, -height / 2],
+            [shift + top / 2, -height / 2],
+            [0.5, height / 2],
+            [-0.5, height / 2],
+        ]
+    )
+    if rng.random() < 0.2:  # upside down: the wide side on top
+        corners = corners[[3, 2, 1, 0]] * [1, -1]
+    return _quadrilateral(corners, hand, rng)
+
+
+def _parallelogram_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    shear = float(rng.uniform(0.2, 0.45))
+    height = float(rng.uniform(0.35, 0.7))
+    corners = np.array(
+        [
+            [-0.5 + shear, -height / 2],
+            [0.5, -height / 2],
+            [0.5 - shear, height / 2],
+            [-0.5, height / 2],
+        ]
+    )
+    if rng.random() < 0.35:  # leaning the other way
+        corners = corners[[1, 0, 3, 2]] * [-1, 1]
+    return _quadrilateral(corners, hand, rng)
+
+
+def _regular_polygon(count: int):
+    def outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+        # Pentagons stand on a side with a point up; hexagons and octagons either way.
+        offset = -90.0 if count % 2 or rng.random() < 0.5 else -90.0 + 180.0 / count
+        angles = np.radians(offset + 360.0 * np.arange(count) / count)
+        corners = 0.5 * np.column_stack([np.cos(angles), np.sin(angles)])
+        return _closed_polygon(corners, hand, rng, _tilt(hand, rng))
+
+    outlines.__name__ = f"_polygon{count}_outlines"
+    return outlines
+
+
+def _star_outlines(points: int):
+    def outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+        angles = np.radians(-90.0 + 360.0 * np.arange(points) / points)
+        tips = 0.5 * np.column_stack([np.cos(angles), np.sin(angles)])
+        tilt = _tilt(hand, rng)
+        if rng.random() < 0.5:
+            # The way most people draw one: tip to tip without lifting the pen (five points),
+            # or two overlapping triangles (six).
+            tips = _rotate(tips + rng.normal(0.0, hand.corner_jitter, tips.shape), tilt)
+            if points == 5:
+                start = int(rng.integers(5))
+                plan = [[(start + 2 * k) % 5 for k in range(6)]]
+            else:
+                plan = [[0, 2, 4, 0], [1, 3, 5, 1]]
+            return _polygon_strokes(tips, plan, hand, rng)
+        # The outline only: tips and the inner corners between them.
+        inner = float(rng.uniform(0.35, 0.5) if points == 5 else rng.uniform(0.5, 0.62))
+        between = np.radians(-90.0 + 360.0 * (np.arange(points) + 0.5) / points)
+        valleys = 0.5 * inner * np.column_stack([np.cos(between), np.sin(between)])
+        corners = np.empty((2 * points, 2))
+        corners[0::2], corners[1::2] = tips, valleys
+        return _closed_polygon(corners, hand, rng, tilt)
+
+    outlines.__name__ = f"_star{points}_outlines"
+    return outlines
+
+
+def _heart_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    t = np.linspace(0.0, 2 * np.pi, 400)
+    width = float(rng.uniform(0.85, 1.2))
+    x = width * 16 * np.sin(t) ** 3
+    y = -(13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t))
+    points = _rotate(np.column_stack([x, y]) / 32, _tilt(hand, rng))
+    if rng.random() < 0.5:
+        # Both halves from the dip at the top down to the point (or the other way).
+        half = len(t) // 2
+        right, left = points[: half + 1], points[half:][::-1]
+        if rng.random() < 0.3:
+            right, left = right[::-1], left[::-1]
+        return [_pen_stroke(right, hand, rng), _pen_stroke(left, hand, rng)]
+    if rng.random() < 0.4:
+        points = points[::-1]
+    return [_pen_stroke(points, hand, rng, closed=True)]
+
+
+def _arrow_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    head = float(rng.uniform(0.2, 0.35))
+    spread = math.radians(rng.uniform(25.0, 45.0))
+    back = head * np.array([math.cos(spread), math.sin(spread)])
+    corners = np.array(
+        [[-0.5, 0.0], [0.5, 0.0], [0.5 - back[0], -back[1]], [0.5 - back[0], back[1]]]
+    )
+    corners = corners + rng.normal(0.0, hand.corner_jitter / 2, (4, 2))
+    plans = (
+        [[0, 1], [2, 1, 3]],
+        [[0, 1, 2], [3, 1]],
+        [[0, 1], [2, 1], [3, 1]],
+        [[2, 1, 3], [0, 1]],
+    )
+    plan = [list(p) for p in plans[rng.integers(len(plans))]]
+    # Mostly pointing right, some up, down or left, a few at any angle.
+    turn = float(rng.choice([0.0, 0.0, 0.0, -90.0, 90.0, 180.0]))
+    angle = _any_angle(rng) if rng.random() < 0.25 else turn + _tilt(hand, rng)
+    return _polygon_strokes(_rotate(corners, angle), plan, hand, rng)
+
+
+def _two_bars(hand: Hand, rng: np.random.Generator, angle: float) -> list[np.ndarray]:
+    across = float(rng.uniform(0.75, 1.0))
+    offset = rng.normal(0.0, 0.06, 2)
+    ends = np.array(
+        [[-0.5, offset[0]], [0.5, offset[0]], [offset[1], -across / 2], [offset[1], across / 2]]
+    )
+    ends = _rotate(ends + rng.normal(0.0, hand.corner_jitter / 2, (4, 2)), angle)
+    plans = ([[0, 1], [2, 3]], [[2, 3], [0, 1]], [[0, 1], [3, 2]], [[1, 0], [2, 3]])
+    plan = [list(p) for p in plans[rng.integers(len(plans))]]
+    return _polygon_strokes(ends, plan, hand, rng)
+
+
+def _cross_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    return _two_bars(hand, rng, _tilt(hand, rng))
+
+
+def _x_mark_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    return _two_bars(hand, rng, 45.0 + float(rng.normal(0.0, 8.0)))
+
+
+def _crescent_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    # Outer arc the long way round from one horn to the other, inner arc back through a point
+    # `thickness` in from the outer circle's far side.
+    radius, horn = 0.5, math.radians(rng.uniform(25.0, 65.0))
+    thickness = float(rng.uniform(0.15, 0.45))
+    tip = np.array([radius * math.cos(horn), radius * math.sin(horn)])
+    inner_x = -radius + thickness
+    centre = (radius**2 - inner_x**2) / (2 * (tip[0] - inner_x))
+    inner_radius = centre - inner_x
+    opening = math.degrees(math.atan2(tip[1], tip[0] - centre))
+    outer = _curve((0.0, 0.0), (radius, radius), -math.degrees(horn), math.degrees(horn) - 360.0)
+    inner = _curve((centre, 0.0), (inner_radius, inner_radius), opening, 360.0 - opening)
+    angle = _any_angle(rng)
+    if rng.random() < hand.p_one_stroke:
+        return [_pen_stroke(_rotate(np.vstack([outer, inner]), angle), hand, rng, closed=True)]
+    return [
+        _pen_stroke(_rotate(outer, angle), hand, rng),
+        _pen_stroke(_rotate(inner[::-1], angle), hand, rng),
+    ]
+
+
+def _spiral_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    turns = float(rng.uniform(2.0, 3.5))
+    theta = np.linspace(0.0, 2 * np.pi * turns, int(300 * turns))
+    radius = (0.03 + theta / theta[-1]) / 2
+    points = np.column_stack([radius * np.cos(theta), radius * np.sin(theta)])
+    points = points * [1.0, float(rng.uniform(0.75, 1.0))]
+    if rng.random() < 0.5:
+        points = points * [-1.0, 1.0]  # the other way round
+    if rng.random() < 0.3:
+        points = points[::-1]  # from the outside in
+    return [_pen_stroke(_rotate(points, _any_angle(rng)), hand, rng)]
+
+
+def _cloud_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    # Bumps of uneven widths on a flat ellipse, each as high as it is wide, meeting in cusps.
+    bumps = int(rng.integers(5, 10))
+    widths = rng.dirichlet(np.full(bumps, 4.0)) * 360.0
+    edges = float(rng.uniform(0.0, 360.0)) + np.concatenate([[0.0], np.cumsum(widths)])
+    flat = float(rng.uniform(0.5, 0.75))
+    parts = []
+    for low, high in itertools.pairwise(edges):
+        theta = np.linspace(low, high, max(8, int(high - low) * 2))
+        lift = 1.0 + 0.006 * (high - low) * np.sin(np.pi * (theta - low) / (high - low))
+        rad = np.radians(theta)
+        parts.append(np.column_stack([0.5 * lift * np.cos(rad), 0.5 * flat * lift * np.sin(rad)]))
+    points = np.vstack(parts)
+    if rng.random() < 0.4:
+        points = points[::-1]
+    return [_pen_stroke(_rotate(points, _tilt(hand, rng)), hand, rng, closed=True)]
+
+
+def _lightning_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    tilt = _tilt(hand, rng)
+    mirror = np.array([-1.0 if rng.random() < 0.3 else 1.0, 1.0])
+    if rng.random() < 0.55:
+        # The bolt's outline: down-left, a step right, down-left to the point, and back up.
+        step = float(rng.uniform(0.15, 0.28))
+        corners = np.array(
+            [
+                [-0.05, -0.5],
+                [0.3, -0.5],
+                [0.08, -0.08],
+                [0.08 + step, -0.08],
+                [-0.25, 0.5],
+                [-0.02, 0.06],
+                [-0.02 - step, 0.06],
+            ]
+        )
+        return _closed_polygon(corners * mirror, hand, rng, tilt)
+    # A single zigzag stroke with three legs.
+    width = float(rng.uniform(0.25, 0.4))
+    corners = np.array([[width, -0.5], [-width * 0.6, 0.02], [width * 0.6, -0.02], [-width, 0.5]])
+    corners = corners + rng.normal(0.0, hand.corner_jitter / 2, corners.shape)
+    return [_polyline(_rotate(corners * mirror, tilt), hand, rng)]
+
+
+def _house_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    wall = float(rng.uniform(0.6, 1.0))
+    roof = float(rng.uniform(0.3, 0.6))
+    corners = np.array(
+        [[-0.5, 0.0], [0.5, 0.0], [0.5, wall], [-0.5, wall], [float(rng.normal(0.0, 0.05)), -roof]]
+    )
+    corners = corners + rng.normal(0.0, hand.corner_jitter, corners.shape)
+    plans = (
+        [[0, 1, 2, 3, 0], [0, 4, 1]],  # the square, then the roof
+        [[3, 0, 1, 2, 3], [0, 4, 1]],
+        [[3, 0, 4, 1, 2, 3], [0, 1]],  # the outline, then the ceiling
+        [[0, 4, 1, 0, 3, 2, 1]],  # all in one go
+        [[0, 3, 2, 1], [0, 1], [0, 4, 1]],
+    )
+    plan = [list(p) for p in plans[rng.integers(len(plans))]]
+    tilt = _tilt(hand, rng)
+    strokes = _polygon_strokes(_rotate(corners, tilt), plan, hand, rng)
+    if rng.random() < 0.35:  # a door
+        door_x = float(rng.uniform(-0.3, 0.15))
+        door_w = float(rng.uniform(0.15, 0.25))
+        door_top = wall * float(rng.uniform(0.35, 0.6))
+        door = np.array(
+            [
+                [door_x, wall],
+                [door_x, door_top],
+                [door_x + door_w, door_top],
+                [door_x + door_w, wall],
+            ]
+        )
+        strokes.append(_polyline(_rotate(door, tilt), hand, rng))
+    return strokes
+
+
+def _semicircle_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    dome = _curve((0.0, 0.0), (0.5, 0.5 * float(rng.uniform(0.8, 1.0))), 180.0, 360.0)
+    angle = _tilt(hand, rng) + (
+        float(rng.choice([0.0, 90.0, 180.0, 270.0])) if rng.random() < 0.3 else 0.0
+    )
+    if rng.random() < hand.p_one_stroke:
+        closed = np.vstack([dome, _resample(np.array([dome[-1], dome[0]]), 0.05)[1:]])
+        return [_pen_stroke(_rotate(closed, angle), hand, rng, closed=True)]
+    base = np.array([dome[0], dome[-1]])
+    return [
+        _pen_stroke(_rotate(dome, angle), hand, rng),
+        _pen_stroke(_rotate(base, angle), hand, rng),
+    ]
+
+
+def _open_stroke_angle(hand: Hand, rng: np.random.Generator) -> float:
+    """Mostly across the page, sometimes at any angle."""
+    return _any_angle(rng) if rng.random() < 0.25 else _tilt(hand, rng)
+
+
+def _wavy_line_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    x = np.linspace(-0.5, 0.5, 400)
+    waves = float(rng.uniform(1.5, 4.0))
+    height = float(rng.uniform(0.04, 0.12))
+    y = height * np.sin(2 * np.pi * waves * x + rng.uniform(0.0, 2 * np.pi))
+    return [_pen_stroke(_rotate(np.column_stack([x, y]), _open_stroke_angle(hand, rng)), hand, rng)]
+
+
+def _zigzag_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    legs = int(rng.integers(3, 8))
+    height = float(rng.uniform(0.08, 0.22))
+    x = np.linspace(-0.5, 0.5, legs + 1)
+    y = height * np.where(np.arange(legs + 1) % 2, 1.0, -1.0)
+    corners = np.column_stack([x, y]) + rng.normal(0.0, hand.corner_jitter / 2, (legs + 1, 2))
+    return [_polyline(_rotate(corners, _open_stroke_angle(hand, rng)), hand, rng)]
+
+
+def _check_mark_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    corners = np.array([[-0.5, -0.05], [-0.15, 0.35], [0.5, -0.6]])
+    corners = corners + rng.normal(0.0, hand.corner_jitter, (3, 2))
+    return [_polyline(_rotate(corners, _tilt(hand, rng)), hand, rng)]
+
+
+# Letters and digits as the pen draws them: each a list of strokes in a box 0.7 wide and 1 tall
+# (y down), a few corners each or arcs from _curve.
+_GLYPHS: dict[str, list[np.ndarray]] = {
+    "A": [
+        np.array([[-0.35, 0.5], [0.0, -0.5], [0.35, 0.5]]),
+        np.array([[-0.19, 0.05], [0.19, 0.05]]),
+    ],
+    "E": [
+        np.array([[0.3, -0.5], [-0.3, -0.5], [-0.3, 0.5], [0.3, 0.5]]),
+        np.array([[-0.3, 0.0], [0.2, 0.0]]),
+    ],
+    "L": [np.array([[-0.3, -0.5], [-0.3, 0.5], [0.3, 0.5]])],
+    "M": [np.array([[-0.35, 0.5], [-0.35, -0.5], [0.0, 0.2], [0.35, -0.5], [0.35, 0.5]])],
+    "N": [np.array([[-0.3, 0.5], [-0.3, -0.5], [0.3, 0.5], [0.3, -0.5]])],
+    "S": [
+        np.vstack(
+            [
+                _curve((0.0, -0.25), (0.3, 0.25), -20.0, -270.0),
+                _curve((0.0, 0.25), (0.32, 0.25), -90.0, 160.0),
+            ]
+        )
+    ],
+    "T": [np.array([[-0.35, -0.5], [0.35, -0.5]]), np.array([[0.0, -0.5], [0.0, 0.5]])],
+    "V": [np.array([[-0.35, -0.5], [0.0, 0.5], [0.35, -0.5]])],
+    "W": [np.array([[-0.45, -0.5], [-0.22, 0.5], [0.0, -0.15], [0.22, 0.5], [0.45, -0.5]])],
+    "Z": [np.array([[-0.3, -0.5], [0.3, -0.5], [-0.3, 0.5], [0.3, 0.5]])],
+    "0": [_curve((0.0, 0.0), (0.32, 0.5), -90.0, -450.0)],
+    "2": [
+        np.vstack(
+            [_curve((0.0, -0.22), (0.3, 0.28), -160.0, 30.0), np.array([[-0.32, 0.5], [0.32, 0.5]])]
+        )
+    ],
+    "3": [
+        np.vstack(
+            [
+                _curve((0.0, -0.25), (0.28, 0.25), -160.0, 90.0),
+                _curve((0.0, 0.25), (0.3, 0.25), -90.0, 160.0),
+            ]
+        )
+    ],
+    "5": [
+        np.vstack(
+            [
+                np.array([[-0.25, -0.5], [-0.28, -0.05]]),
+                _curve((0.0, 0.2), (0.3, 0.3), -125.0, 155.0),
+            ]
+        ),
+        np.array([[-0.25, -0.5], [0.3, -0.5]]),
+    ],
+    "7": [np.array([[-0.3, -0.5], [0.3, -0.5], [-0.1, 0.5]])],
+    "8": [
+        np.column_stack(
+            [
+                0.27 * np.sin(2 * np.linspace(0, 2 * np.pi, 300)),
+                -0.5 * np.cos(np.linspace(0, 2 * np.pi, 300)),
+            ]
+        )
+    ],
+}
+
+
+def _glyph_outlines(glyph: str):
+    def outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+        # Handwriting: a little wider or narrower, slanted, a little turned.
+        stretch = np.array([float(rng.uniform(0.8, 1.25)), 1.0])
+        slant = float(rng.normal(0.1, 0.12))
+        tilt = float(rng.normal(0.0, 4.0))
+        strokes = []
+        for points in _GLYPHS[glyph]:
+            shaped = points * stretch
+            shaped = shaped + np.column_stack([-slant * shaped[:, 1], np.zeros(len(shaped))])
+            if len(points) <= 6:
+                shaped = shaped + rng.normal(0.0, hand.corner_jitter / 2, shaped.shape)
+                strokes.append(_polyline(_rotate(shaped, tilt), hand, rng))
+            else:
+                closed = bool(np.allclose(points[0], points[-1]))
+                strokes.append(_pen_stroke(_rotate(shaped, tilt), hand, rng, closed=closed))
+        return strokes
+
+    outlines.__name__ = f"_glyph_{glyph}_outlines"
+    return outlines
+
+
+# --- non-shapes: what "not sure" must catch -----------------------------------------------------
+
+
+def _line_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    line = np.array([[-0.5, 0.0], [0.5, 0.0]])
+    return [_pen_stroke(_rotate(line, _any_angle(rng)), hand, rng)]
+
+
+def _dot_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    # A tap, or a tiny jiggle of the pen (the drawing's size is set by _KIND_SIZE).
+    if rng.random() < 0.4:
+        return [np.zeros((1, 2))]
+    return [_resample(rng.normal(0.0, 0.5, (int(rng.integers(2, 5)), 2)), _DENSE_STEP)]
+
+
+def _scribble_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    t = np.linspace(0.0, 1.0, 3000)
+    strokes = []
+    for _ in range(1 if rng.random() < 0.75 else 2):
+        # The hand wanders slowly while the pen loops or hatches fast around it.
+        centre = np.zeros((len(t), 2))
+        for _ in range(3):
+            frequency = rng.uniform(0.3, 1.5)
+            centre += rng.uniform(0.1, 0.3) * np.sin(
+                2 * np.pi * (frequency * t[:, None] + rng.uniform(0.0, 1.0, 2))
+            )
+        loops = rng.uniform(5.0, 16.0)
+        size = rng.uniform(0.08, 0.25) * (1 + 0.5 * np.sin(2 * np.pi * rng.uniform(0.5, 2) * t))
+        phase = 2 * np.pi * loops * t
+        if rng.random() < 0.65:
+            wiggle = np.column_stack([np.cos(phase), rng.uniform(0.5, 1.0) * np.sin(phase)])
+        else:  # hatching back and forth
+            wiggle = np.column_stack([np.sin(phase), 0.15 * np.sin(3.1 * phase)])
+        wiggle = _rotate(wiggle, _any_angle(rng))
+        strokes.append(_resample(centre + size[:, None] * wiggle, _DENSE_STEP))
+    return strokes
+
+
+def _half_drawn_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    """A circle, rectangle or triangle given up on after 30-70% of its outline."""
+    whole = _OUTLINES[SHAPES[rng.integers(len(SHAPES))]](hand, rng)
+    left = float(rng.uniform(0.3, 0.7)) * sum(_arc_length(s)[-1] for s in whole)
+    strokes = []
+    for stroke in whole:
+        arc = _arc_length(stroke)
+        if arc[-1] >= left:
+            strokes.append(stroke[arc <= max(left, arc[1])])
+            break
+        strokes.append(stroke)
+        left -= arc[-1]
+    return strokes
+
+
+# Kinds drawn small side by side in "several".
+_SMALL_KINDS = (
+    "circle",
+    "rectangle",
+    "triangle",
+    "square",
+    "diamond",
+    "star5",
+    "heart",
+    "cross",
+    "pentagon",
+    "ellipse",
+    "arrow",
+    "crescent",
+)
+
+
+def _several_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
+    """Two to four small shapes in the cells of a 2 x 2 grid."""
+    count = int(rng.integers(2, 5))
+    cells = rng.permutation(4)[:count]
+    strokes = []
+    for cell in cells:
+        kind = _SMALL_KINDS[rng.integers(len(_SMALL_KINDS))]
+        parts = _OUTLINES[kind](hand, rng)
+        points = np.vstack(parts)
+        low, high = points.min(axis=0), points.max(axis=0)
+        scale = float(rng.uniform(0.55, 0.85)) * 0.5 / max(float(np.max(high - low)), 1e-9)
+        centre = np.array([cell % 2, cell // 2]) * 0.5 + 0.25 + rng.normal(0.0, 0.03, 2)
+        strokes.extend((part - (low + high) / 2) * scale + centre for part in parts)
+    return strokes
+
+
 _OUTLINES = {
     "circle": _circle_outlines,
     "rectangle": _rectangle_outlines,
     "triangle": _triangle_outlines,
+    "ellipse": _ellipse_outlines,
+    "square": _square_outlines,
+    "diamond": _diamond_outlines,
+    "trapezoid": _trapezoid_outlines,
+    "parallelogram": _parallelogram_outlines,
+    "pentagon": _regular_polygon(5),
+    "hexagon": _regular_polygon(6),
+    "octagon": _regular_polygon(8),
+    "star5": _star_outlines(5),
+    "star6": _star_outlines(6),
+    "heart": _heart_outlines,
+    "arrow": _arrow_outlines,
+    "cross": _cross_outlines,
+    "x_mark": _x_mark_outlines,
+    "crescent": _crescent_outlines,
+    "semicircle": _semicircle_outlines,
+    "spiral": _spiral_outlines,
+    "cloud": _cloud_outlines,
+    "lightning": _lightning_outlines,
+    "house": _house_outlines,
+    "wavy_line": _wavy_line_outlines,
+    "zigzag": _zigzag_outlines,
+    "check_mark": _check_mark_outlines,
+    **{
+        (f"digit_{glyph}" if glyph.isdigit() else f"letter_{glyph}"): _glyph_outlines(glyph)
+        for glyph in _GLYPHS
+    },
+    "line": _line_outlines,
+    "dot": _dot_outlines,
+    "scribble": _scribble_outlines,
+    "half_drawn": _half_drawn_outlines,
+    "several": _several_outlines,
 }
+
+# Every kind synth can draw, by name: an outline function (hand, rng) -> list of (N, 2) strokes
+# at unit size. The three SHAPES come first.
+KINDS: dict[str, Callable[[Hand, np.random.Generator], list[np.ndarray]]] = dict(_OUTLINES)
+
+# Kinds that are no shape at all: what a model should answer "not sure" to.
+NON_SHAPES: tuple[str, ...] = ("line", "dot", "scribble", "half_drawn", "several")
+
+# Kinds that differ only in aspect ratio, a rotation or a detail, grouped so that a whole group
+# can be held out of a corpus (every kind is in exactly one family).
+KIND_FAMILIES: dict[str, tuple[str, ...]] = {
+    "round": ("circle", "ellipse", "digit_0"),
+    "quadrilateral": ("rectangle", "square", "diamond", "trapezoid", "parallelogram"),
+    "triangle": ("triangle",),
+    "polygon": ("pentagon", "hexagon", "octagon"),
+    "star": ("star5", "star6"),
+    "heart": ("heart",),
+    "arrow": ("arrow",),
+    "cross": ("cross", "x_mark"),
+    "crescent": ("crescent",),
+    "semicircle": ("semicircle",),
+    "spiral": ("spiral",),
+    "cloud": ("cloud",),
+    "lightning": ("lightning",),
+    "house": ("house",),
+    "wave": ("wavy_line", "zigzag"),
+    "check": ("check_mark", "letter_V"),
+    "letter_A": ("letter_A",),
+    "letter_E": ("letter_E",),
+    "letter_L_digit_7": ("letter_L", "digit_7"),  # a 7 is an L turned half a turn
+    "letter_M_W": ("letter_M", "letter_W"),  # a W is an M upside down
+    "letter_N_Z_digit_2": ("letter_N", "letter_Z", "digit_2"),  # N is Z turned a quarter
+    "letter_S_digit_5": ("letter_S", "digit_5"),
+    "letter_T": ("letter_T",),
+    "digit_3_8": ("digit_3", "digit_8"),
+    "line": ("line",),
+    "dot": ("dot",),
+    "scribble": ("scribble",),
+    "half_drawn": ("half_drawn",),
+    "several": ("several",),
+}
+
+# Drawings whose size on the canvas is not the hand's: a dot is a few px whoever draws it
+# (longer side as a fraction of the canvas).
+_KIND_SIZE: dict[str, Range] = {"dot": (0.01, 0.04)}
 
 
 # --- strokes ------------------------------------------------------------------------------------
@@ -548,7 +1193,7 @@ def _make_strokes(
     everything = np.vstack(drifted)
     low, high = everything.min(axis=0), everything.max(axis=0)
     room = canvas_size - 2 * margin
-    span = min(_uniform(rng, hand.size) * canvas_size, room)
+    span = min(_uniform(rng, _KIND_SIZE.get(shape, hand.size)) * canvas_size, room)
     scale = span / max(float(np.max(high - low)), 1e-9)
     extent = (high - low) * scale
     # Place the drawing: centred when spread is 0, anywhere it fits when spread is 1.
@@ -674,18 +1319,141 @@ def draw_shape(
     return render_strokes(strokes, canvas_size=canvas_size, stroke_width=stroke_width)
 
 
+# --- the shape base's corpus ---------------------------------------------------------------------
+
+# The corpus renders only the drawing's box, at most this many px on its longer side and
+# supersampled this many times: after preprocess shrinks it to 24 px it looks as draw_shape's
+# full canvas does (see test_corpus_drawings_look_like_draw_shape), at a fraction of the cost.
+_CORPUS_PX = 160
+_CORPUS_SUPERSAMPLE = 3
+
+
+def _kind_key(kind: str) -> int:
+    """A number for seeding that stays the kind's own whatever kinds are added: the starter
+    shapes keep their place in SHAPES (as the starter data was made), the others a CRC of the name.
+    """
+    return SHAPES.index(kind) if kind in SHAPES else zlib.crc32(kind.encode())
+
+
+def _render_ink_box(strokes: list[np.ndarray], stroke_width: float) -> np.ndarray:
+    """Grayscale uint8 render (white paper) of just the box around the strokes' ink.
+
+    Shrunk so its longer side is at most _CORPUS_PX, never enlarged: preprocess crops to the
+    ink anyway, so what lies outside the box and the box's scale do not change its output.
+    """
+    points = np.vstack(strokes)
+    radius = stroke_width / 2
+    # On whole pixels, so a drawing small enough to render at scale 1 is draw_shape's pixels.
+    low = np.floor(points.min(axis=0) - radius - 2)
+    extent = points.max(axis=0) + radius + 2 - low
+    scale = min(1.0, _CORPUS_PX / float(extent.max()))
+    width, height = (int(v) for v in np.ceil(extent * scale))
+    big = _CORPUS_SUPERSAMPLE
+    image = Image.new("L", (width * big, height * big), 255)
+    pen = ImageDraw.Draw(image)
+    dot = radius * scale * big
+    for stroke in strokes:
+        # As in render_strokes: pixel j of the large image is centred at j + 0.5.
+        placed = (stroke - low) * (scale * big) - 0.5
+        if len(placed) > 1:
+            pen.line([tuple(p) for p in placed], fill=0, width=max(1, round(2 * dot)))
+        for x, y in placed:
+            pen.ellipse([x - dot, y - dot, x + dot, y + dot], fill=0)
+    return np.asarray(image.resize((width, height), Image.Resampling.BOX))
+
+
+def _check_kinds(kinds: object) -> tuple[str, ...]:
+    if isinstance(kinds, str) or not isinstance(kinds, Iterable):
+        raise TypeError(f"kinds must be a list of names from KINDS, got {kinds!r}")
+    kinds = tuple(kinds)
+    unknown = [kind for kind in kinds if not isinstance(kind, str) or kind not in KINDS]
+    if not kinds or unknown or len(set(kinds)) != len(kinds):
+        raise ValueError(
+            f"kinds must be distinct names from {', '.join(KINDS)}; got {kinds!r}"
+            + (f" ({unknown[0]!r} is not a kind synth can draw)" if unknown else "")
+        )
+    return kinds
+
+
+def corpus(
+    kinds: Iterable[str] = tuple(KINDS),
+    per_kind: int = 100,
+    seed: int = 0,
+    *,
+    hands: Iterable[Hand | str] | None = None,
+    random_hands: float = 0.5,
+    canvas_sizes: Iterable[int] = (140, 280, 400),
+    stroke_widths: Range | None = None,
+    config=None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """per_kind drawings of each kind, preprocessed: (inputs, labels), grouped by kind.
+
+    inputs is float32 (N, size, size, channels), what shapecnn.preprocess.preprocess gives for
+    each drawing (config: its PreprocessConfig, default the models' default); labels is int64
+    (N,), each drawing's index in `kinds`. Shuffle before training.
+
+    Each drawing is by a fresh random_hand (a share `random_hands` of them) or by one of `hands`
+    (None: all of HANDS), on a canvas of a size picked from canvas_sizes, with a stroke width
+    from the hand (or from stroke_widths, px on a 280 px canvas), both scaled with the canvas as
+    draw_shape does. The same seed gives the same arrays; a kind's drawings do not depend on
+    which other kinds are asked for.
+    """
+    kinds = _check_kinds(kinds)
+    if isinstance(per_kind, bool) or not isinstance(per_kind, (int, np.integer)) or per_kind < 1:
+        raise ValueError(f"per_kind must be a positive int, got {per_kind!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if (
+        isinstance(random_hands, bool)
+        or not isinstance(random_hands, (int, float, np.floating))
+        or not 0.0 <= random_hands <= 1.0
+    ):
+        raise ValueError(f"random_hands must be a share in [0, 1], got {random_hands!r}")
+    hand_list = _check_hands(hands) if random_hands < 1 else []
+    sizes = [canvas_sizes] if isinstance(canvas_sizes, (int, np.integer)) else list(canvas_sizes)
+    if not sizes:
+        raise ValueError(f"canvas_sizes must be a non-empty list of ints, got {canvas_sizes!r}")
+    sizes = [_check_canvas_size(size) for size in sizes]
+    if stroke_widths is not None:
+        widths = tuple(stroke_widths)
+        if len(widths) != 2 or not 0 < _check_stroke_width(widths[0]) <= widths[1]:
+            raise ValueError(
+                f"stroke_widths must be a (low, high) range of px, got {stroke_widths!r}"
+            )
+    # Imported here so that drawing shapes needs nothing beyond numpy and pillow.
+    from shapecnn.preprocess import DEFAULT_CONFIG, preprocess
+
+    config = DEFAULT_CONFIG if config is None else config
+    inputs = np.empty((len(kinds) * per_kind, config.size, config.size, config.channels), "f4")
+    labels = np.repeat(np.arange(len(kinds), dtype=np.int64), per_kind)
+    for label, kind in enumerate(kinds):
+        key = _kind_key(kind)
+        for index in range(per_kind):
+            rng = np.random.default_rng([seed, key, index])
+            if rng.random() < random_hands:
+                hand = random_hand(rng)
+            else:
+                hand = hand_list[rng.integers(len(hand_list))]
+            canvas_size = sizes[rng.integers(len(sizes))]
+            width = _uniform(rng, hand.stroke_width if stroke_widths is None else widths)
+            width *= canvas_size / REFERENCE_CANVAS
+            strokes = _make_strokes(kind, rng, hand, canvas_size, margin=width / 2 + 1)
+            inputs[label * per_kind + index] = preprocess(_render_ink_box(strokes, width), config)
+    return inputs, labels
+
+
 # --- datasets -----------------------------------------------------------------------------------
 
 
 def _check_classes(classes: object) -> tuple[str, ...]:
     if isinstance(classes, str) or not isinstance(classes, Iterable):
-        raise TypeError(f"classes must be a list of shape names from {SHAPES}, got {classes!r}")
+        raise TypeError(f"classes must be a list of kind names from KINDS, got {classes!r}")
     classes = tuple(classes)
-    unknown = [name for name in classes if name not in SHAPES]
+    unknown = [name for name in classes if not isinstance(name, str) or name not in KINDS]
     if not classes or unknown or len(set(classes)) != len(classes):
         raise ValueError(
-            f"classes must be distinct names from {', '.join(SHAPES)}; got {classes!r}"
-            + (f" ({unknown[0]!r} is not a shape synth can draw)" if unknown else "")
+            f"classes must be distinct names from {', '.join(KINDS)}; got {classes!r}"
+            + (f" ({unknown[0]!r} is not a kind synth can draw)" if unknown else "")
         )
     return classes
 
@@ -718,9 +1486,11 @@ def synth_dataset(
 ) -> dict[str, dict[str, int]]:
     """Write per_class drawings of each class into root/train/<class>/ and root/test/<class>/.
 
-    About test_fraction of each class goes to test (20 -> 15 train + 5 test). The hands take
-    turns, so each class gets about the same number of drawings from each. The pixels are the
-    same for a given seed (file names are not). Returns {class: {"train": n, "test": n}}.
+    classes are names from KINDS (the three SHAPES unless told). About test_fraction of each
+    class goes to test (20 -> 15 train + 5 test). The hands take turns, so each class gets about
+    the same number of drawings from each. The pixels are the same for a given seed (file names
+    are not), and a class's drawings do not depend on the other classes asked for. Returns
+    {class: {"train": n, "test": n}}.
     """
     classes = _check_classes(classes)
     if isinstance(per_class, bool) or not isinstance(per_class, (int, np.integer)):
@@ -746,9 +1516,9 @@ def synth_dataset(
     test_count = min(per_class - 1, math.floor(per_class * test_fraction + 0.5))
     counts = {}
     for label in classes:
-        # Seeded by the class's place in SHAPES, not in `classes`, so a circle is the same circle
+        # Seeded by the class itself, not its place in `classes`, so a circle is the same circle
         # whichever other classes are asked for.
-        class_seed = [seed, SHAPES.index(label)]
+        class_seed = [seed, _kind_key(label)]
         order = np.random.default_rng(class_seed)
         in_test = set(order.permutation(per_class)[:test_count].tolist())
         first_hand = int(order.integers(len(hands)))

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from shapecnn.preprocess import preprocess
 from shapecnn.synth import (
     HANDS,
+    KIND_FAMILIES,
+    KINDS,
+    NON_SHAPES,
     SHAPES,
     Hand,
+    corpus,
     draw_shape,
+    random_hand,
     render_canvas_rgba,
     render_strokes,
     shape_strokes,
@@ -210,8 +217,11 @@ def test_hands_differ_where_their_names_say():
 
 @pytest.mark.parametrize("function", [shape_strokes, draw_shape])
 def test_an_unknown_shape_is_refused_by_name(function):
-    with pytest.raises(ValueError, match=r"shape must be one of .*'hexagon'"):
-        function("hexagon", np.random.default_rng(0))
+    # The message lists the kinds synth can draw and echoes the name it got.
+    with pytest.raises(
+        ValueError, match=r"shape must be one of circle, rectangle, .*hexagon.*'blob'"
+    ):
+        function("blob", np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("function", [shape_strokes, draw_shape])
@@ -311,8 +321,8 @@ def test_synth_dataset_draws_only_with_the_hands_asked_for(tmp_path):
 
 
 def test_synth_dataset_refuses_an_unknown_class_before_writing(tmp_path):
-    with pytest.raises(ValueError, match=r"classes must be .*'hexagon'"):
-        synth_dataset(tmp_path, classes=("circle", "hexagon"))
+    with pytest.raises(ValueError, match=r"classes must be .*'blob' is not a kind"):
+        synth_dataset(tmp_path, classes=("circle", "blob"))
     assert not any(tmp_path.iterdir())
 
 
@@ -324,3 +334,209 @@ def test_synth_dataset_refuses_bad_counts_and_hands(tmp_path):
     with pytest.raises(ValueError, match=r"hands must be .*'lefty'"):
         synth_dataset(tmp_path, hands=["neat", "lefty"])
     assert not any(tmp_path.iterdir())
+
+
+def test_synth_dataset_draws_any_kind_and_keeps_a_kind_whatever_else_is_asked(tmp_path):
+    synth_dataset(tmp_path / "a", per_class=3, seed=1, classes=("star5",), canvas_size=64)
+    synth_dataset(tmp_path / "b", per_class=3, seed=1, classes=("heart", "star5"), canvas_size=64)
+    a, b = read_dataset(tmp_path / "a"), read_dataset(tmp_path / "b")
+    assert a[("train", "star5")] == b[("train", "star5")]
+    assert len(b[("train", "heart")]) == 2
+
+
+# --- what the starter data and the browser tests were made from ---------------------------------
+
+# sha256 of the pixels and strokes below, as the code drew them before the kinds beyond SHAPES
+# were added (commit 8db040f); drawing more kinds must not move a single pixel of these.
+PINNED_DIGEST = "8836527b952675710cb156c83e24d8a6411fc6ff0fcb0c28c75e0eda2753a0e8"
+
+
+def test_the_starter_shapes_are_drawn_exactly_as_before():
+    digest = hashlib.sha256()
+    for shape in SHAPES:
+        for hand in HANDS:
+            for seed in range(2):
+                image = draw_shape(shape, np.random.default_rng(seed), hand=hand, canvas_size=140)
+                digest.update(np.asarray(image).tobytes())
+                for stroke in shape_strokes(shape, np.random.default_rng(seed), hand=hand):
+                    digest.update(stroke.tobytes())
+    assert digest.hexdigest() == PINNED_DIGEST
+
+
+def test_the_committed_starter_data_is_what_synth_draws():
+    # README: made with `python -m shapecnn synth --per-class 100 --seed 2024`. Redraw the first
+    # few drawings of each class as synth_dataset does and find each among the committed files.
+    root = Path(__file__).resolve().parent.parent / "data" / "handwriting_shape"
+    hands = list(HANDS.values())
+    for index, shape in enumerate(SHAPES):
+        committed = {
+            hashlib.sha256(np.asarray(Image.open(path).convert("L")).tobytes()).hexdigest()
+            for path in root.glob(f"*/{shape}/*.png")
+        }
+        order = np.random.default_rng([2024, index])
+        order.permutation(100)
+        first_hand = int(order.integers(len(hands)))
+        for drawing in range(4):
+            rng = np.random.default_rng([2024, index, drawing])
+            image = draw_shape(shape, rng, hand=hands[(first_hand + drawing) % len(hands)])
+            assert hashlib.sha256(np.asarray(image.convert("L")).tobytes()).hexdigest() in committed
+
+
+# --- many kinds: the shape base's corpus --------------------------------------------------------
+
+# What the brief for the base asked for, by kind name.
+ASKED_FOR = (
+    *("ellipse", "square", "diamond", "pentagon", "hexagon", "octagon", "star5", "star6"),
+    *("heart", "arrow", "cross", "x_mark", "crescent", "spiral", "cloud", "lightning", "house"),
+    *("semicircle", "trapezoid", "parallelogram", "wavy_line", "zigzag", "check_mark"),
+    *("line", "dot", "scribble", "half_drawn", "several"),
+    *(f"letter_{c}" for c in "AELMNSTVWZ"),
+    *(f"digit_{c}" for c in "023578"),
+)
+
+
+def test_kinds_start_with_the_starter_shapes_and_hold_all_that_was_asked_for():
+    assert tuple(KINDS)[:3] == SHAPES
+    assert set(ASKED_FOR) <= set(KINDS)
+    assert all(callable(outline) for outline in KINDS.values())
+    assert set(NON_SHAPES) == {"line", "dot", "scribble", "half_drawn", "several"}
+
+
+def test_every_kind_is_in_exactly_one_family():
+    members = [kind for family in KIND_FAMILIES.values() for kind in family]
+    assert sorted(members) == sorted(KINDS)
+    assert {"circle", "ellipse"} <= set(next(f for f in KIND_FAMILIES.values() if "circle" in f))
+    assert "square" in next(f for f in KIND_FAMILIES.values() if "rectangle" in f)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kind_draws_inside_the_canvas_with_ink_the_same_for_a_seed(kind):
+    hands = [*HANDS.values(), random_hand(np.random.default_rng(7))]
+    for seed, hand in enumerate(hands):
+        canvas_size = (140, 280, 400)[seed % 3]
+        strokes = shape_strokes(
+            kind, np.random.default_rng(seed), hand=hand, canvas_size=canvas_size
+        )
+        again = shape_strokes(kind, np.random.default_rng(seed), hand=hand, canvas_size=canvas_size)
+        assert len(strokes) == len(again) >= 1
+        assert all(np.array_equal(a, b) for a, b in zip(strokes, again, strict=True))
+        for stroke in strokes:
+            assert stroke.ndim == 2 and stroke.shape[1] == 2 and len(stroke) >= 1
+            assert (stroke >= 0).all() and (stroke < canvas_size).all(), (kind, hand.name)
+            if len(stroke) > 1:
+                steps = np.hypot(*np.diff(stroke, axis=0).T)
+                assert steps.max() < 13 * canvas_size / 280, (kind, hand.name)
+    for seed in range(2):
+        image = draw_shape(kind, np.random.default_rng(seed), canvas_size=140)
+        assert np.array_equal(
+            np.asarray(image),
+            np.asarray(draw_shape(kind, np.random.default_rng(seed), canvas_size=140)),
+        )
+        ink = ink_of(image)
+        border = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
+        assert (border > 0.5).mean() < 0.05, kind
+        # Something the model can see once the drawing is shrunk to 24 px.
+        assert preprocess(image).min() < 0.2, kind
+
+
+def test_kinds_differ_where_their_names_say():
+    def aspect(kind, seed):
+        points = np.vstack(shape_strokes(kind, np.random.default_rng(seed), hand="neat"))
+        centred = points - points.mean(axis=0)
+        low, high = np.linalg.eigvalsh(np.cov(centred.T))
+        return float(np.sqrt(high / low))
+
+    # Ellipses are clearly elongated at any tilt, circles nearly round.
+    assert min(aspect("ellipse", seed) for seed in range(8)) > 1.35
+    assert max(aspect("circle", seed) for seed in range(8)) < 1.3
+    # A dot is a few px; a line is long and thin; x_mark and cross are two strokes.
+    dot = np.vstack(shape_strokes("dot", np.random.default_rng(0)))
+    assert np.ptp(dot, axis=0).max() < 0.05 * 280
+    assert all(aspect("line", seed) > 8 for seed in range(4))
+    assert {len(shape_strokes("x_mark", np.random.default_rng(s))) for s in range(4)} == {2}
+    assert {len(shape_strokes("cross", np.random.default_rng(s))) for s in range(4)} == {2}
+
+
+def test_a_half_drawn_shape_is_shorter_than_a_whole_one():
+    def length(kind, seed):
+        strokes = shape_strokes(kind, np.random.default_rng(seed), hand="neat")
+        span = np.ptp(np.vstack(strokes), axis=0).max()
+        return sum(np.hypot(*np.diff(s, axis=0).T).sum() for s in strokes) / span
+
+    whole = np.median([length("circle", seed) for seed in range(10)])
+    assert np.median([length("half_drawn", seed) for seed in range(10)]) < 0.8 * whole
+
+
+def test_corpus_gives_preprocessed_inputs_and_labels_grouped_by_kind():
+    kinds = ("heart", "circle", "dot")
+    inputs, labels = corpus(kinds, per_kind=4, seed=3)
+    assert inputs.shape == (12, 24, 24, 3) and inputs.dtype == np.float32
+    assert labels.dtype == np.int64
+    assert labels.tolist() == [0] * 4 + [1] * 4 + [2] * 4
+    assert inputs.min() >= 0.0 and inputs.max() <= 1.0
+    # Every drawing has ink (0 is black) on white paper.
+    assert (inputs.reshape(12, -1).min(axis=1) < 0.2).all()
+    assert (np.median(inputs.reshape(12, -1), axis=1) == 1.0).all()
+
+
+def test_corpus_is_the_same_for_a_seed_and_a_kind_whatever_else_is_asked():
+    first, labels = corpus(("star5", "arrow"), per_kind=3, seed=5)
+    again, labels_again = corpus(("star5", "arrow"), per_kind=3, seed=5)
+    assert np.array_equal(first, again) and np.array_equal(labels, labels_again)
+    alone, _ = corpus(("arrow",), per_kind=3, seed=5)
+    assert np.array_equal(alone, first[3:])
+    other, _ = corpus(("star5", "arrow"), per_kind=3, seed=6)
+    assert not np.array_equal(first, other)
+    # Different drawings within a kind.
+    assert len({drawing.tobytes() for drawing in first}) == 6
+
+
+def test_corpus_drawings_look_like_draw_shape():
+    # The corpus renders only the drawing's box, smaller and less supersampled; after
+    # preprocessing it must look as a full draw_shape canvas of the same strokes does: closer
+    # than the same drawing moved by half a pixel on the canvas.
+    from shapecnn import synth
+
+    moved, fast = [], []
+    for seed, kind in enumerate(("circle", "star5", "letter_A", "spiral", "dot", "scribble")):
+        rng = np.random.default_rng(seed)
+        strokes = synth._make_strokes(kind, rng, HANDS["neat"], 280, margin=10.0)
+        full = preprocess(render_strokes(strokes, canvas_size=280, stroke_width=6.0))
+        shifted = [np.clip(stroke + 0.5, 0, 279.9) for stroke in strokes]
+        moved.append(np.abs(preprocess(render_strokes(shifted, stroke_width=6.0)) - full).mean())
+        fast.append(np.abs(preprocess(synth._render_ink_box(strokes, 6.0)) - full).mean())
+    assert np.mean(fast) < np.mean(moved)
+
+
+def test_corpus_hands_canvas_sizes_and_stroke_widths_are_used():
+    # Only the tiny hand, no strangers: tiny drawings look the same after preprocess, so compare
+    # ink against thick strokes instead.
+    thin, _ = corpus(("circle",), per_kind=6, seed=1, random_hands=0, stroke_widths=(2, 3))
+    thick, _ = corpus(("circle",), per_kind=6, seed=1, random_hands=0, stroke_widths=(14, 16))
+    assert (1 - thick).sum() > 1.5 * (1 - thin).sum()
+    only, _ = corpus(("square",), per_kind=3, seed=1, hands=["marker"], random_hands=0)
+    again, _ = corpus(("square",), per_kind=3, seed=1, hands=[HANDS["marker"]], random_hands=0)
+    assert np.array_equal(only, again)
+    one_size, _ = corpus(("square",), per_kind=2, seed=1, canvas_sizes=(64,))
+    assert one_size.shape == (2, 24, 24, 3)
+
+
+def test_corpus_refuses_bad_arguments_by_name():
+    with pytest.raises(
+        ValueError, match=r"kinds must be distinct names from circle, .*'blob' is not"
+    ):
+        corpus(("circle", "blob"), per_kind=1)
+    with pytest.raises(ValueError, match=r"kinds must be distinct .*\('circle', 'circle'\)"):
+        corpus(("circle", "circle"), per_kind=1)
+    with pytest.raises(TypeError, match="kinds must be a list"):
+        corpus("circle", per_kind=1)
+    with pytest.raises(ValueError, match=r"per_kind must be a positive int, got 0"):
+        corpus(("circle",), per_kind=0)
+    with pytest.raises(ValueError, match=r"random_hands must be .*got 2"):
+        corpus(("circle",), per_kind=1, random_hands=2)
+    with pytest.raises(ValueError, match=r"hands must be .*'lefty'"):
+        corpus(("circle",), per_kind=1, hands=["lefty"], random_hands=0)
+    with pytest.raises(ValueError, match=r"canvas_size must be at least .*got 10"):
+        corpus(("circle",), per_kind=1, canvas_sizes=(10,))
+    with pytest.raises(ValueError, match=r"stroke_widths must be .*\(5, 2\)"):
+        corpus(("circle",), per_kind=1, stroke_widths=(5, 2))
