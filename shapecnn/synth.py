@@ -599,7 +599,11 @@ def _cycle_plan(count: int, rng: np.random.Generator, one_stroke: bool) -> list[
 
 
 def _closed_polygon(corners: np.ndarray, hand: Hand, rng: np.random.Generator, tilt: float):
-    corners = corners + rng.normal(0.0, hand.corner_jitter, corners.shape)
+    # Jitter in proportion to the sides: eight corners jittered as much as a rectangle's four
+    # make a blob, not an octagon.
+    sides = np.hypot(*(np.roll(corners, -1, axis=0) - corners).T)
+    jitter = hand.corner_jitter * min(1.0, float(np.median(sides)) / 0.6)
+    corners = corners + rng.normal(0.0, jitter, corners.shape)
     corners = _rotate(corners, tilt)
     plan = _cycle_plan(len(corners), rng, rng.random() < hand.p_one_stroke)
     return _polygon_strokes(corners, plan, hand, rng)
@@ -614,19 +618,27 @@ def _ellipse_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
     return [_pen_stroke(_rotate(points, _any_angle(rng)), hand, rng, closed=True)]
 
 
+def _tilt_within(hand: Hand, rng: np.random.Generator, limit: float) -> float:
+    """_tilt, but never past `limit` degrees: a square turned 40 degrees is a diamond, a cross
+    turned 40 degrees an x."""
+    return float(np.clip(_tilt(hand, rng), -limit, limit))
+
+
 def _square_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
     corners = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]])
     # Half the usual corner jitter: a square that comes out 0.8 : 1 is a rectangle.
     corners = corners + rng.normal(0.0, hand.corner_jitter / 2, (4, 2))
-    corners = _rotate(corners, _tilt(hand, rng))
+    corners = _rotate(corners, _tilt_within(hand, rng, 20.0))
     plan = _rectangle_plan(rng, rng.random() < hand.p_one_stroke)
     return _polygon_strokes(corners, plan, hand, rng)
 
 
-def _quadrilateral(corners: np.ndarray, hand: Hand, rng: np.random.Generator) -> list:
+def _quadrilateral(
+    corners: np.ndarray, hand: Hand, rng: np.random.Generator, max_tilt: float = 90.0
+) -> list[np.ndarray]:
     """Four corners in the rectangle's order (top-left, top-right, bottom-right, bottom-left)."""
     corners = corners + rng.normal(0.0, hand.corner_jitter, (4, 2))
-    corners = _rotate(corners, _tilt(hand, rng))
+    corners = _rotate(corners, _tilt_within(hand, rng, max_tilt))
     plan = _rectangle_plan(rng, rng.random() < hand.p_one_stroke)
     return _polygon_strokes(corners, plan, hand, rng)
 
@@ -635,11 +647,11 @@ def _diamond_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
     # A rhombus on its point: top, right, bottom, left; mostly taller than wide.
     half_width = 0.5 * float(rng.uniform(0.5, 1.0))
     corners = np.array([[0.0, -0.5], [half_width, 0.0], [0.0, 0.5], [-half_width, 0.0]])
-    return _quadrilateral(corners, hand, rng)
+    return _quadrilateral(corners, hand, rng, max_tilt=10.0)
 
 
 def _trapezoid_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
-    top = float(rng.uniform(0.3, 0.75))
+    top = float(rng.uniform(0.3, 0.65))
     height = float(rng.uniform(0.4, 0.8))
     shift = float(rng.uniform(-0.15, 0.15))
     corners = np.array(
@@ -762,7 +774,7 @@ def _two_bars(hand: Hand, rng: np.random.Generator, angle: float) -> list[np.nda
 
 
 def _cross_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
-    return _two_bars(hand, rng, _tilt(hand, rng))
+    return _two_bars(hand, rng, _tilt_within(hand, rng, 15.0))
 
 
 def _x_mark_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray]:
@@ -840,7 +852,7 @@ def _lightning_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarray
         )
         return _closed_polygon(corners * mirror, hand, rng, tilt)
     # A single zigzag stroke with three legs.
-    width = float(rng.uniform(0.25, 0.4))
+    width = float(rng.uniform(0.2, 0.32))
     corners = np.array([[width, -0.5], [-width * 0.6, 0.02], [width * 0.6, -0.02], [-width, 0.5]])
     corners = corners + rng.normal(0.0, hand.corner_jitter / 2, corners.shape)
     return [_polyline(_rotate(corners * mirror, tilt), hand, rng)]
@@ -922,6 +934,19 @@ def _check_mark_outlines(hand: Hand, rng: np.random.Generator) -> list[np.ndarra
     return [_polyline(_rotate(corners, _tilt(hand, rng)), hand, rng)]
 
 
+def _bezier(start, control, end, count: int = 60) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, count)[:, None]
+    return (1 - t) ** 2 * np.asarray(start) + 2 * (1 - t) * t * np.asarray(control) + t**2 * end
+
+
+# A 6: a hook down the left side into a loop at the bottom; a 9 is the same turned half a turn.
+_SIX = np.vstack(
+    [
+        _bezier((0.22, -0.5), (-0.3, -0.42), np.array([-0.28, 0.2])),
+        _curve((0.0, 0.22), (0.28, 0.28), 180.0, -170.0),
+    ]
+)
+
 # Letters and digits as the pen draws them: each a list of strokes in a box 0.7 wide and 1 tall
 # (y down), a few corners each or arcs from _curve.
 _GLYPHS: dict[str, list[np.ndarray]] = {
@@ -980,6 +1005,27 @@ _GLYPHS: dict[str, list[np.ndarray]] = {
             ]
         )
     ],
+    "H": [
+        np.array([[-0.3, -0.5], [-0.3, 0.5]]),
+        np.array([[0.3, -0.5], [0.3, 0.5]]),
+        np.array([[-0.3, 0.0], [0.3, 0.0]]),
+    ],
+    "K": [
+        np.array([[-0.3, -0.5], [-0.3, 0.5]]),
+        np.array([[0.3, -0.5], [-0.27, 0.05], [0.3, 0.5]]),
+    ],
+    "U": [np.vstack([[-0.3, -0.5], _curve((0.0, 0.2), (0.3, 0.3), 180.0, 0.0), [0.3, -0.5]])],
+    "Y": [
+        np.array([[-0.32, -0.5], [0.0, 0.0]]),
+        np.array([[0.32, -0.5], [0.0, 0.0], [0.0, 0.5]]),
+    ],
+    "1": [np.array([[-0.2, -0.28], [0.05, -0.5], [0.05, 0.5]])],
+    "4": [
+        np.array([[0.1, -0.5], [-0.32, 0.2], [0.32, 0.2]]),
+        np.array([[0.15, -0.15], [0.15, 0.5]]),
+    ],
+    "6": [_SIX],
+    "9": [-_SIX[::-1]],
 }
 
 
@@ -1161,6 +1207,13 @@ KIND_FAMILIES: dict[str, tuple[str, ...]] = {
     "letter_M_W": ("letter_M", "letter_W"),  # a W is an M upside down
     "letter_N_Z_digit_2": ("letter_N", "letter_Z", "digit_2"),  # N is Z turned a quarter
     "letter_S_digit_5": ("letter_S", "digit_5"),
+    "letter_H": ("letter_H",),
+    "letter_K": ("letter_K",),
+    "letter_U": ("letter_U",),
+    "letter_Y": ("letter_Y",),
+    "digit_1": ("digit_1",),
+    "digit_4": ("digit_4",),
+    "digit_6_9": ("digit_6", "digit_9"),  # a 9 is a 6 turned half a turn
     "letter_T": ("letter_T",),
     "digit_3_8": ("digit_3", "digit_8"),
     "line": ("line",),

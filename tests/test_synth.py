@@ -347,7 +347,7 @@ def test_synth_dataset_draws_any_kind_and_keeps_a_kind_whatever_else_is_asked(tm
 # --- what the starter data and the browser tests were made from ---------------------------------
 
 # sha256 of the pixels and strokes below, as the code drew them before the kinds beyond SHAPES
-# were added (commit 8db040f); drawing more kinds must not move a single pixel of these.
+# were added (commit aee135c); drawing more kinds must not move a single pixel of these.
 PINNED_DIGEST = "8836527b952675710cb156c83e24d8a6411fc6ff0fcb0c28c75e0eda2753a0e8"
 
 
