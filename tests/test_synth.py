@@ -440,8 +440,8 @@ def test_every_kind_draws_inside_the_canvas_with_ink_the_same_for_a_seed(kind):
 
 
 def test_kinds_differ_where_their_names_say():
-    def aspect(kind, seed):
-        points = np.vstack(shape_strokes(kind, np.random.default_rng(seed), hand="neat"))
+    def aspect(kind, seed, hand="neat"):
+        points = np.vstack(shape_strokes(kind, np.random.default_rng(seed), hand=hand))
         centred = points - points.mean(axis=0)
         low, high = np.linalg.eigvalsh(np.cov(centred.T))
         return float(np.sqrt(high / low))
@@ -449,6 +449,9 @@ def test_kinds_differ_where_their_names_say():
     # Ellipses are clearly elongated at any tilt, circles nearly round.
     assert min(aspect("ellipse", seed) for seed in range(8)) > 1.35
     assert max(aspect("circle", seed) for seed in range(8)) < 1.3
+    # Even for a hand whose circles are flat, its ellipses are flatter.
+    flat_circles = max(aspect("circle", seed, "stretched") for seed in range(8))
+    assert min(aspect("ellipse", seed, "stretched") for seed in range(8)) > flat_circles
     # A dot is a few px; a line is long and thin; x_mark and cross are two strokes.
     dot = np.vstack(shape_strokes("dot", np.random.default_rng(0)))
     assert np.ptp(dot, axis=0).max() < 0.05 * 280
@@ -538,5 +541,6 @@ def test_corpus_refuses_bad_arguments_by_name():
         corpus(("circle",), per_kind=1, hands=["lefty"], random_hands=0)
     with pytest.raises(ValueError, match=r"canvas_size must be at least .*got 10"):
         corpus(("circle",), per_kind=1, canvas_sizes=(10,))
-    with pytest.raises(ValueError, match=r"stroke_widths must be .*\(5, 2\)"):
-        corpus(("circle",), per_kind=1, stroke_widths=(5, 2))
+    for widths in [(5, 2), (0, 3), ("a", 3), 4]:
+        with pytest.raises(ValueError, match=r"stroke_widths must be .*got"):
+            corpus(("circle",), per_kind=1, stroke_widths=widths)
