@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shapecnn.config import MAX_IMAGE_PIXELS, PreprocessConfig
 from shapecnn.errors import BlankDrawingError, InvalidImageError
@@ -26,50 +27,126 @@ DEFAULT_CONFIG = PreprocessConfig()
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
-def open_image(source, name: str | None = None) -> Image.Image:
-    """Open and fully decode an image file, refusing what is not a sane image.
+# The formats the page and the CLI promise (and Keras' image_dataset_from_directory reads); no
+# other decoder is ever asked (EPS, for one, would run Ghostscript).
+IMAGE_FORMATS = ("PNG", "JPEG", "BMP", "GIF")
+FORMATS_SHOWN = "PNG, JPEG, BMP or GIF"
+# Bounds on an image file, checked from its header before any pixel is decoded. A drawing needs
+# far fewer pixels than this; the limits keep the memory and time of every later step small
+# (a 65536 x 256 strip is within the pixel limit, but its square crop is not).
+MAX_SIDE = 4096
+MAX_ASPECT = 32  # long side at most 32 times the short side
+# Images are shrunk while decoding (JPEG draft, else reduce) to at most this long side: a 24 x 24
+# input needs no more, and a 4096 x 4096 photo then costs what a 1024 x 1024 one does.
+WORK_SIDE = 1024
 
-    `source` is a path, the file's bytes or a binary file object (an upload); messages name it
-    by `name`, else by its path. The size is checked from the header before the pixels are
-    decoded, so a PNG that claims 10,000 x 10,000 pixels costs nothing.
-    """
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        shown = name or str(path)
-        empty = path.is_file() and path.stat().st_size == 0
-    else:
-        if isinstance(source, (bytes, bytearray, memoryview)):
-            source = io.BytesIO(source)
-        path = source
-        shown = name or str(getattr(source, "name", "upload"))
-        empty = source.seek(0, io.SEEK_END) == 0
-        source.seek(0)
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "is a folder, not an image file"
+    if stat.S_ISFIFO(mode):
+        return "is a named pipe, not an image file"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not an image file"
+    return "is a device, not an image file"
+
+
+def _open_regular_file(path: Path, shown: str):
+    """A binary file object for a regular file; anything else is refused without reading it
+    (opening a named pipe for reading would block until someone writes to it)."""
     try:
-        if empty:
-            raise InvalidImageError(f"{shown}: empty file (0 bytes), not an image")
-        with warnings.catch_warnings():
-            # PIL warns about huge images itself; we refuse them below with a clearer message.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
-        with image:
-            width, height = image.size
-            if width * height > MAX_IMAGE_PIXELS:
-                raise InvalidImageError(
-                    f"{shown}: image is {width}x{height} pixels; at most "
-                    f"{MAX_IMAGE_PIXELS:,} pixels (e.g. 4096x4096) are allowed"
-                )
-            image.load()
-            return image.copy()
-    except InvalidImageError:
-        raise
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise InvalidImageError(f"{shown}: no such file") from None
     except IsADirectoryError:
         raise InvalidImageError(f"{shown}: is a folder, not an image file") from None
+    except OSError as error:
+        raise InvalidImageError(f"{shown}: cannot be read ({error.strerror or error})") from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise InvalidImageError(f"{shown}: {_file_kind(mode)}")
+    return os.fdopen(descriptor, "rb")
+
+
+def _check_size(shown: str, width: int, height: int) -> None:
+    if width * height > MAX_IMAGE_PIXELS or max(width, height) > MAX_SIDE:
+        raise InvalidImageError(
+            f"{shown}: image is {width}x{height} pixels; at most {MAX_SIDE} pixels on the long "
+            f"side and {MAX_IMAGE_PIXELS:,} pixels in all (e.g. 4096x4096) are allowed"
+        )
+    if max(width, height) > MAX_ASPECT * max(1, min(width, height)):
+        raise InvalidImageError(
+            f"{shown}: image is {width}x{height} pixels, too long and thin for a drawing; the "
+            f"long side may be at most {MAX_ASPECT} times the short side"
+        )
+
+
+def _as_8bit(image: Image.Image) -> Image.Image:
+    """L, RGB or RGBA: 16- and 32-bit grey scaled down (not clipped, which turns dark grey ink
+    white), every other mode converted to RGBA (palette transparency kept)."""
+    if image.mode in ("L", "RGB", "RGBA"):
+        return image
+    if image.mode.startswith("I"):  # I;16, I;16B, I;16L, I (16-bit PNGs decode to these)
+        values = np.asarray(image).astype(np.float64)
+        full = 65535.0 if image.mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
+        scaled = np.clip(np.round(values * (255.0 / full)), 0, 255).astype(np.uint8)
+        return Image.fromarray(scaled, mode="L")
+    if image.mode == "F":
+        values = np.nan_to_num(np.asarray(image, dtype=np.float32))
+        scaled = np.clip(np.round(values * (255.0 if values.max(initial=0) <= 1 else 1.0)), 0, 255)
+        return Image.fromarray(scaled.astype(np.uint8), mode="L")
+    return image.convert("RGBA")
+
+
+def open_image(source, name: str | None = None) -> Image.Image:
+    """Open and decode an image file, refusing what is not a sane image.
+
+    `source` is a path, the file's bytes or a binary file object (an upload); messages name it
+    by `name`, else by its path. Only regular files are opened, only PNG, JPEG, BMP and GIF are
+    decoded, and the size is checked from the header before the pixels are decoded (at most
+    MAX_SIDE on the long side, MAX_ASPECT : 1), so a PNG that claims 10,000 x 10,000 pixels
+    costs nothing. The image comes back upright (EXIF orientation applied), in mode L, RGB or
+    RGBA, shrunk while decoding to at most WORK_SIDE on its long side.
+    """
+    handle = None
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        shown = name or str(path)
+        handle = source = _open_regular_file(path, shown)
+    else:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            source = io.BytesIO(source)
+        shown = name or str(getattr(source, "name", "upload"))
+    try:
+        if source.seek(0, io.SEEK_END) == 0:
+            raise InvalidImageError(f"{shown}: empty file (0 bytes), not an image")
+        source.seek(0)
+        with warnings.catch_warnings():
+            # PIL warns about huge images itself; we refuse them below with a clearer message.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(source, formats=IMAGE_FORMATS)
+        with image:
+            width, height = image.size
+            _check_size(shown, width, height)
+            factor = -(-max(width, height) // WORK_SIDE)  # ceil
+            if factor > 1 and image.format == "JPEG":
+                image.draft(image.mode, (-(-width // factor), -(-height // factor)))
+            image.load()
+            result = ImageOps.exif_transpose(_as_8bit(image))
+        factor = -(-max(result.size) // WORK_SIDE)
+        if factor > 1:
+            result = result.reduce(factor)
+        return result
+    except InvalidImageError:
+        raise
     except UnidentifiedImageError:
-        raise InvalidImageError(f"{shown}: not an image file (PNG, JPEG, BMP or GIF)") from None
+        raise InvalidImageError(f"{shown}: not an image file ({FORMATS_SHOWN})") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise InvalidImageError(f"{shown}: unreadable image ({error})") from None
+    finally:
+        if handle is not None:
+            handle.close()
 
 
 def to_ink(image) -> np.ndarray:
@@ -81,9 +158,7 @@ def to_ink(image) -> np.ndarray:
     if isinstance(image, (str, os.PathLike)):
         image = open_image(image)
     if isinstance(image, Image.Image):
-        if image.mode not in ("L", "RGB", "RGBA"):
-            image = image.convert("RGBA")
-        image = np.asarray(image)
+        image = np.asarray(_as_8bit(image))
     if not isinstance(image, np.ndarray):
         raise InvalidImageError(
             "image must be a numpy array, a PIL image or a path to an image file, "
@@ -141,13 +216,26 @@ def has_ink(image, config: PreprocessConfig = DEFAULT_CONFIG) -> bool:
     return bool((to_ink(image) >= config.ink_threshold).any())
 
 
+def _shrunk(ink: np.ndarray) -> np.ndarray:
+    """Ink as big as a photo, block-averaged to at most WORK_SIDE on its long side (files are
+    shrunk so while decoding; this bounds arrays too). The square crop below then stays small
+    whatever the shape: a 65536 x 256 strip would otherwise ask for a 65536 x 65536 square."""
+    factor = -(-max(ink.shape) // WORK_SIDE)
+    if factor <= 1:
+        return ink
+    height, width = ink.shape
+    padded = np.pad(ink, ((0, -height % factor), (0, -width % factor)))
+    blocks = padded.reshape(padded.shape[0] // factor, factor, padded.shape[1] // factor, factor)
+    return blocks.mean(axis=(1, 3), dtype=np.float32)
+
+
 def preprocess(image, config: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray:
     """The model's input for one drawing: float32 size x size x channels, white 1.0, ink 0.0.
 
     Raises BlankDrawingError for a drawing with no ink and InvalidImageError for anything that
     is not an image.
     """
-    ink = to_ink(image)
+    ink = _shrunk(to_ink(image))
     top, left, bottom, right = ink_box(ink, config.ink_threshold)
     if config.crop == "ink":
         # A square around the ink's centre, so the aspect ratio is kept and a thin rectangle stays
