@@ -1472,7 +1472,7 @@ def corpus(
         or not 0.0 <= random_hands <= 1.0
     ):
         raise ValueError(f"random_hands must be a share in [0, 1], got {random_hands!r}")
-    hand_list = _check_hands(hands) if random_hands < 1 else []
+    hand_list = _check_hands(hands)
     sizes = [canvas_sizes] if isinstance(canvas_sizes, (int, np.integer)) else list(canvas_sizes)
     if not sizes:
         raise ValueError(f"canvas_sizes must be a non-empty list of ints, got {canvas_sizes!r}")
