@@ -1,12 +1,15 @@
-"""The tutorial CNN, and saving/loading a model together with its metadata.
+"""The networks, and saving/loading a model together with its metadata and its export.
 
-A model file is Keras' `.keras` archive (a zip) with one more entry, `shapecnn.json`: class names
-in the model's order, input size, preprocessing settings, recipe, counts and test metrics. One
-file means one atomic rename covers both, so a crash while saving leaves the previous model whole.
-
-The metadata also records whether the numpy version of the network (shapecnn.numpy_net), built
-from the saved file itself, agreed with Keras when it was saved: a Classifier that finds that
-record can predict without importing TensorFlow (about 4.5 s) at all.
+A model file is Keras' `.keras` archive (a zip) with more entries:
+- `shapecnn.json`: the ModelMetadata (class names in the model's order, input size,
+  preprocessing, recipe, counts, test results, the run's curves) with a format version;
+- `model.tflite`: the network exported by Keras' own exporter (LiteRT), which the page and the
+  Classifier run without TensorFlow (shapecnn.runtime). It is checked against Keras on the test
+  drawings before the file is written;
+- `embeddings.npy` (models trained from the shape base): the training drawings' features, for
+  the "not sure" test.
+One file means one atomic rename covers all of them, so a crash while saving leaves the previous
+model whole. Metadata read from a file is validated (types, ranges, sizes) before it is used.
 """
 
 from __future__ import annotations
@@ -17,17 +20,155 @@ import json
 import os
 import tempfile
 import time
+import unicodedata
 import uuid
 import zipfile
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from shapecnn import numpy_net
+import numpy as np
+
+from shapecnn.config import PreprocessConfig
 from shapecnn.errors import ModelFileError
 
 METADATA_ENTRY = "shapecnn.json"
+EXPORT_ENTRY = "model.tflite"
+EMBEDDINGS_ENTRY = "embeddings.npy"
+FORMAT_VERSION = 2
 # A temporary model file older than this was left by a save that crashed (kill -9, power cut),
 # not written by a save in progress: the next save of that model removes it.
 STALE_TEMP_SECONDS = 600
+# What a model file may ask of us before anything is decoded: a few MB of metadata, a network
+# of at most 64 MB, at most 1,000 classes.
+MAX_METADATA_BYTES = 4 * 1024 * 1024
+MAX_EXPORT_BYTES = 64 * 1024 * 1024
+MAX_EMBEDDINGS_BYTES = 64 * 1024 * 1024
+MAX_ENTRIES = 256
+MAX_CLASSES = 1000
+MAX_JSON_DEPTH = 12
+# The export must agree with Keras on every check drawing (same top class, probabilities within).
+EXPORT_TOLERANCE = 1e-4
+
+
+@dataclass
+class ModelMetadata:
+    """What a model file says about itself. Written as JSON with a format version."""
+
+    class_names: list[str]
+    input_shape: tuple[int, int, int] = (24, 24, 3)
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+    architecture: str = "tutorial"
+    recipe: dict = field(default_factory=dict)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    epochs_run: int = 0
+    train_seconds: float = 0.0
+    # accuracy, loss, count, per_class, confusion (None without test drawings)
+    test_metrics: dict | None = None
+    # The test drawings the model got wrong: path, true, predicted, confidence.
+    misclassified: list[dict] = field(default_factory=list)
+    # One row per epoch: epoch, loss, accuracy and, with test data, test_loss, test_accuracy.
+    history: list[dict] = field(default_factory=list)
+    data: str = ""
+    trained_at: str = ""
+    versions: dict = field(default_factory=dict)
+    # How the export was checked against Keras: drawings, max_difference.
+    export: dict = field(default_factory=dict)
+    # "Not sure" settings (shapecnn.novelty), None for models that cannot tell.
+    novelty: dict | None = None
+    notes: list[str] = field(default_factory=list)
+    format: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["preprocess"] = self.preprocess.to_dict()
+        data["input_shape"] = list(self.input_shape)
+        return json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: bytes | str, shown: str = "the model") -> ModelMetadata:
+        """Parse and validate; every problem is one ModelFileError that names the field."""
+
+        def bad(what: str) -> ModelFileError:
+            return ModelFileError(f"{shown}: its metadata is not valid ({what})")
+
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as error:
+            raise bad(f"not JSON: {str(error)[:80]}") from None
+        if not isinstance(data, dict):
+            raise bad("not a JSON object")
+        if _depth(data) > MAX_JSON_DEPTH:
+            raise bad(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        names = data.get("class_names")
+        if not isinstance(names, list) or not 2 <= len(names) <= MAX_CLASSES:
+            raise bad(f"class_names must be a list of 2 to {MAX_CLASSES} names")
+        if not all(isinstance(n, str) and 0 < len(n) <= 40 for n in names):
+            raise bad("class_names must be names of 1 to 40 characters")
+        if len({unicodedata.normalize("NFC", n).casefold() for n in names}) != len(names):
+            raise bad("class_names must be unique")
+        if not isinstance(data.get("preprocess", {}), dict):
+            raise bad("preprocess must be an object")
+        try:
+            preprocess = PreprocessConfig.from_dict(data.get("preprocess") or {})
+        except TypeError as error:
+            raise bad(f"preprocess: {error}") from None
+        if (
+            not isinstance(preprocess.size, int)
+            or not 8 <= preprocess.size <= 128
+            or preprocess.channels not in (1, 3)
+            or preprocess.crop not in ("ink", "none")
+            or not isinstance(preprocess.margin, (int, float))
+            or not 0 <= preprocess.margin <= 1
+            or not isinstance(preprocess.ink_threshold, (int, float))
+            or not 0 < preprocess.ink_threshold < 1
+        ):
+            raise bad("preprocess: size 8-128, channels 1 or 3, crop ink|none, margin 0-1")
+        shape = (preprocess.size, preprocess.size, preprocess.channels)
+        if list(data.get("input_shape", shape)) != list(shape):
+            raise bad(f"input_shape must be {list(shape)} for its preprocessing")
+        kwargs = {"class_names": list(names), "input_shape": shape, "preprocess": preprocess}
+        types = {
+            "architecture": str,
+            "recipe": dict,
+            "counts": dict,
+            "epochs_run": int,
+            "train_seconds": (int, float),
+            "test_metrics": (dict, type(None)),
+            "misclassified": list,
+            "history": list,
+            "data": str,
+            "trained_at": str,
+            "versions": dict,
+            "export": dict,
+            "novelty": (dict, type(None)),
+            "notes": list,
+            "format": int,
+        }
+        for name, kind in types.items():
+            if name in data:
+                if not isinstance(data[name], kind) or isinstance(data[name], bool):
+                    raise bad(f"{name} has the wrong type ({type(data[name]).__name__})")
+                kwargs[name] = data[name]
+        if kwargs.get("format", 1) > FORMAT_VERSION:
+            raise ModelFileError(
+                f"{shown} was written by a newer shapecnn (format {kwargs['format']}); "
+                f"this one reads formats up to {FORMAT_VERSION}"
+            )
+        return cls(**kwargs)
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return (self.test_metrics or {}).get("accuracy")
+
+
+def _depth(value, level: int = 0) -> int:
+    if level > MAX_JSON_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
 
 
 def _tutorial_layers(n_classes: int) -> list:
@@ -95,39 +236,94 @@ def build_model(
     return model
 
 
-def save_model(model, path: str | os.PathLike, metadata: dict) -> Path:
-    """Write model + metadata to `path` atomically (temporary file in the same folder, rename).
+def export_model(model):
+    """The Keras model as exported for prediction: its probabilities and, for the runtime's
+    "not sure" test and for the look inside, the features its last hidden layer computes."""
+    from shapecnn._tensorflow import keras
 
-    The metadata written gains `numpy_forward`: whether the numpy network read back from the
-    written file agrees with `model` (see numpy_net.check_archive). The check runs here because
-    TensorFlow is loaded anyway while saving, and so that loading can skip it.
+    if len(model.outputs) > 1:
+        return model
+    features = model.get_layer("embedding") if _has_layer(model, "embedding") else None
+    if features is None:
+        features = model.layers[-2]  # the tutorial's Dense(128)
+    return keras.Model(model.inputs[0], [model.outputs[0], features.output], name="export")
+
+
+def _has_layer(model, name: str) -> bool:
+    return any(layer.name == name for layer in model.layers)
+
+
+def export_litert(model) -> bytes:
+    """The model's LiteRT flatbuffer, made by Keras' own exporter."""
+    from shapecnn._tensorflow import native_output_silenced
+
+    with tempfile.TemporaryDirectory(prefix="shapecnn-export-") as folder:
+        target = Path(folder) / "model.tflite"
+        with native_output_silenced():
+            export_model(model).export(str(target), format="litert", verbose=False)
+        return target.read_bytes()
+
+
+def check_export(flatbuffer: bytes, model, inputs: np.ndarray) -> dict:
+    """Run the export with its runtime against Keras on `inputs`; raises when they disagree."""
+    from shapecnn.runtime import Runtime
+
+    runtime = Runtime(flatbuffer, name="the export")
+    inputs = np.asarray(inputs, np.float32)
+    expected = np.asarray(export_model(model)(inputs, training=False)[0])
+    got = runtime.run(inputs)["probabilities"]
+    difference = float(np.max(np.abs(expected - got))) if len(inputs) else 0.0
+    same_top = bool(np.all(expected.argmax(1) == got.argmax(1))) if len(inputs) else True
+    if difference > EXPORT_TOLERANCE or not same_top:
+        raise ModelFileError(
+            f"the LiteRT export disagrees with Keras (max probability difference "
+            f"{difference:.2e}, allowed {EXPORT_TOLERANCE}; same top class: {same_top})"
+        )
+    return {"format": "litert", "drawings": len(inputs), "max_difference": difference}
+
+
+def save_model(
+    model,
+    path: str | os.PathLike,
+    metadata: ModelMetadata,
+    *,
+    check_inputs: np.ndarray | None = None,
+    embeddings: np.ndarray | None = None,
+) -> Path:
+    """Write model + metadata + checked export to `path` atomically (temporary file, rename).
+
+    The export is checked against Keras on `check_inputs` (the test drawings; random inputs
+    when there are none); a disagreeing export is refused and nothing is written.
     """
     path = Path(path)
     if path.suffix != ".keras":
         raise ModelFileError(f"model path must end in .keras, got {str(path)!r}")
+    if not isinstance(metadata, ModelMetadata):
+        raise TypeError(f"metadata must be a ModelMetadata, got {type(metadata).__name__}")
+    if check_inputs is None or not len(check_inputs):
+        check_inputs = np.random.default_rng(0).random((8, *metadata.input_shape), np.float32)
+    flatbuffer = export_litert(model)
+    metadata.export = check_export(flatbuffer, model, check_inputs[:512])
+    text = metadata.to_json()
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_temp_models(path)
     # Keras insists on the .keras suffix; the leading dot keeps the file out of listings.
     temp = path.with_name(f".{path.stem}.tmp-{uuid.uuid4().hex[:8]}.keras")
     try:
         model.save(temp)
-        metadata = {**metadata, numpy_net.METADATA_KEY: _numpy_check(temp, model)}
         with zipfile.ZipFile(temp, "a") as archive:
-            archive.writestr(METADATA_ENTRY, json.dumps(metadata, indent=2, ensure_ascii=False))
+            archive.writestr(METADATA_ENTRY, text)
+            archive.writestr(EXPORT_ENTRY, flatbuffer)
+            if embeddings is not None:
+                buffer = io.BytesIO()
+                np.save(buffer, np.asarray(embeddings, np.float16), allow_pickle=False)
+                archive.writestr(EMBEDDINGS_ENTRY, buffer.getvalue())
         with open(temp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
     return path
-
-
-def _numpy_check(archive: Path, model) -> dict:
-    try:
-        return numpy_net.check_archive(archive, model)
-    except Exception as error:  # noqa: BLE001 - a failed check must not fail the save
-        # Without an "agrees" record, loading simply checks with Keras, as for older files.
-        return {"result": "failed", "error": f"{type(error).__name__}: {error}"}
 
 
 def clean_temp_models(path: str | os.PathLike, older_than: float = STALE_TEMP_SECONDS) -> int:
@@ -146,45 +342,89 @@ def clean_temp_models(path: str | os.PathLike, older_than: float = STALE_TEMP_SE
     return removed
 
 
-def read_metadata(path: str | os.PathLike) -> dict:
-    """The shapecnn metadata of a model file, without loading TensorFlow."""
+@dataclass
+class ModelFile:
+    """One version of a model file, read in one go: bytes, metadata, export, embeddings."""
+
+    path: Path
+    archive: bytes
+    metadata: ModelMetadata
+    # None for files from before the export existed (format 1): they load through Keras.
+    flatbuffer: bytes | None
+    embeddings: np.ndarray | None
+
+
+def read_metadata(path: str | os.PathLike) -> ModelMetadata:
+    """The validated metadata of a model file, without loading TensorFlow."""
     path = Path(path)
     if not path.is_file():
         raise _no_model(path)
-    return _metadata_in(path, path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return _metadata_of(archive, path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise ModelFileError(f"{path} is not a shapecnn model file ({error})") from None
 
 
-def read_model_file(path: str | os.PathLike) -> tuple[bytes, dict]:
-    """(the file's bytes, its metadata), read in one go, without loading TensorFlow.
+def read_model_file(path: str | os.PathLike) -> ModelFile:
+    """Everything prediction needs from a model file, from one read of its bytes.
 
     Training replaces the file with a rename at any moment; everything taken from these bytes
-    (class names, weights, the Keras model later) belongs to one and the same version of it.
+    belongs to one and the same version of it.
     """
     path = Path(path)
     try:
+        if not path.is_file():
+            raise _no_model(path)
         archive = path.read_bytes()
     except (FileNotFoundError, IsADirectoryError):
         raise _no_model(path) from None
     except OSError as error:
         raise ModelFileError(f"{path} could not be read ({error})") from None
-    return archive, _metadata_in(io.BytesIO(archive), path)
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
+            metadata = _metadata_of(zipped, path)
+            flatbuffer = _entry(zipped, EXPORT_ENTRY, MAX_EXPORT_BYTES, path)
+            raw = _entry(zipped, EMBEDDINGS_ENTRY, MAX_EMBEDDINGS_BYTES, path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise ModelFileError(f"{path} is not a shapecnn model file ({error})") from None
+    embeddings = None
+    if raw is not None:
+        try:
+            embeddings = np.load(io.BytesIO(raw), allow_pickle=False).astype(np.float32)
+        except (ValueError, OSError, EOFError) as error:
+            raise ModelFileError(f"{path}: its embeddings are unreadable ({error})") from None
+        if embeddings.ndim != 2:
+            raise ModelFileError(f"{path}: its embeddings must be a 2-D array")
+    return ModelFile(path, archive, metadata, flatbuffer, embeddings)
+
+
+def _entry(archive: zipfile.ZipFile, name: str, limit: int, path: Path) -> bytes | None:
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > limit:
+        raise ModelFileError(
+            f"{path}: its {name} unpacks to {info.file_size:,} bytes; at most {limit:,} allowed"
+        )
+    return archive.read(info)
+
+
+def _metadata_of(archive: zipfile.ZipFile, path: Path) -> ModelMetadata:
+    if len(archive.infolist()) > MAX_ENTRIES:
+        raise ModelFileError(f"{path}: more than {MAX_ENTRIES} entries, not a shapecnn model")
+    text = _entry(archive, METADATA_ENTRY, MAX_METADATA_BYTES, path)
+    if text is None:
+        raise ModelFileError(
+            f"{path} is a Keras model without shapecnn metadata (class names): "
+            "train it with shapecnn"
+        )
+    return ModelMetadata.from_json(text, shown=str(path))
 
 
 def _no_model(path: Path) -> ModelFileError:
     return ModelFileError(f"no model at {path}: train one first (python -m shapecnn train)")
-
-
-def _metadata_in(source, path: Path) -> dict:
-    try:
-        with zipfile.ZipFile(source) as archive:
-            return json.loads(archive.read(METADATA_ENTRY))
-    except KeyError:
-        raise ModelFileError(
-            f"{path} is a Keras model without shapecnn metadata (class names): "
-            "train it with shapecnn"
-        ) from None
-    except (zipfile.BadZipFile, json.JSONDecodeError, OSError) as error:
-        raise ModelFileError(f"{path} is not a shapecnn model file ({error})") from None
 
 
 def load_model(path: str | os.PathLike):
@@ -194,8 +434,8 @@ def load_model(path: str | os.PathLike):
 
 
 def keras_model_from_archive(archive: bytes, path: str | os.PathLike):
-    """The Keras model in a model file's bytes (from read_model_file); `path` names it in
-    errors. Keras reads only from a file, so the bytes go to a private temporary copy."""
+    """The Keras model in a model file's bytes; `path` names it in errors. Keras reads only
+    from a file, so the bytes go to a private temporary copy."""
     with tempfile.TemporaryDirectory(prefix="shapecnn-") as folder:
         copy = Path(folder) / "model.keras"
         copy.write_bytes(archive)

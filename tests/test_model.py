@@ -1,10 +1,21 @@
+import math
 import zipfile
 
 import numpy as np
 import pytest
 
 from shapecnn.errors import ModelFileError
-from shapecnn.model import build_model, load_model, read_metadata, save_model
+from shapecnn.model import (
+    EXPORT_ENTRY,
+    METADATA_ENTRY,
+    ModelMetadata,
+    build_model,
+    load_model,
+    read_metadata,
+    read_model_file,
+    save_model,
+)
+from shapecnn.runtime import Runtime
 
 
 def test_default_architecture_is_the_tutorial_cnn():
@@ -27,29 +38,33 @@ def test_a_classifier_needs_two_classes():
         build_model(1)
 
 
-def test_model_and_metadata_round_trip_in_one_file(tmp_path):
+def test_model_metadata_and_checked_export_round_trip_in_one_file(tmp_path):
     model = build_model(2)
-    metadata = {"class_names": ["원", "square"], "input_shape": [24, 24, 3]}
-    path = save_model(model, tmp_path / "m.keras", metadata)
+    check = np.random.default_rng(0).random((5, 24, 24, 3), dtype=np.float32)
+    metadata = ModelMetadata(class_names=["원", "square"], epochs_run=3, history=[{"epoch": 1}])
+    path = save_model(model, tmp_path / "m.keras", metadata, check_inputs=check)
     assert [p.name for p in tmp_path.iterdir()] == ["m.keras"]
     loaded, loaded_metadata = load_model(path)
-    # Plus whether numpy reads the same network from the file (see test_numpy_net.py).
-    assert loaded_metadata.pop("numpy_forward")["result"] == "agrees"
     assert loaded_metadata == metadata
-    x = np.random.default_rng(0).random((2, 24, 24, 3), dtype=np.float32)
+    assert loaded_metadata.export["drawings"] == 5
+    assert loaded_metadata.export["max_difference"] < 1e-4
+    x = np.random.default_rng(1).random((2, 24, 24, 3), dtype=np.float32)
     np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-6)
+    # The export in the file is what prediction runs: it agrees with Keras on new inputs too.
+    exported = Runtime(read_model_file(path).flatbuffer).run(x)["probabilities"]
+    np.testing.assert_allclose(exported, model(x).numpy(), atol=1e-5)
 
 
 def test_failed_save_keeps_the_previous_model_whole(tmp_path):
     path = tmp_path / "m.keras"
-    save_model(build_model(2), path, {"class_names": ["a", "b"]})
+    save_model(build_model(2), path, ModelMetadata(class_names=["a", "b"]))
     before = path.read_bytes()
-    with pytest.raises(TypeError):
-        # The metadata cannot be written: the save fails after Keras wrote its part.
-        save_model(build_model(3), path, {"class_names": object()})
+    with pytest.raises(ValueError):
+        # NaN cannot be written as JSON: the save fails before anything is renamed.
+        save_model(build_model(3), path, ModelMetadata(["a", "b", "c"], train_seconds=math.nan))
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.keras"]
-    assert load_model(path)[1]["class_names"] == ["a", "b"]
+    assert read_metadata(path).class_names == ["a", "b"]
 
 
 def test_foreign_and_missing_files_give_clear_errors(tmp_path):
@@ -69,4 +84,11 @@ def test_foreign_and_missing_files_give_clear_errors(tmp_path):
 
 def test_model_path_must_be_a_keras_file(tmp_path):
     with pytest.raises(ModelFileError, match=r"must end in \.keras"):
-        save_model(build_model(2), tmp_path / "m.h5", {})
+        save_model(build_model(2), tmp_path / "m.h5", ModelMetadata(["a", "b"]))
+
+
+def test_the_file_carries_the_export_beside_the_keras_model(tmp_path):
+    path = save_model(build_model(2), tmp_path / "m.keras", ModelMetadata(["a", "b"]))
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    assert METADATA_ENTRY in names and EXPORT_ENTRY in names

@@ -1,0 +1,125 @@
+"""Malformed model files: each gets one ModelFileError that says what is wrong, never a crash
+from somewhere else, and nothing is decoded that the file did not earn."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from shapecnn.errors import ModelFileError
+from shapecnn.inference import Classifier
+from shapecnn.model import (
+    EXPORT_ENTRY,
+    MAX_METADATA_BYTES,
+    METADATA_ENTRY,
+    ModelMetadata,
+    build_model,
+    read_metadata,
+    save_model,
+)
+
+
+@pytest.fixture(scope="module")
+def good_model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("good") / "m.keras"
+    save_model(build_model(3), path, ModelMetadata(["circle", "rectangle", "triangle"]))
+    return path
+
+
+def rewritten(source, target, metadata=None, raw: bytes | None = None, drop=(), extra=None):
+    """A copy of a model file with its metadata entry replaced (and entries dropped/added)."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            if info.filename in drop or info.filename == METADATA_ENTRY:
+                continue
+            new.writestr(info, old.read(info))
+        if raw is not None:
+            new.writestr(METADATA_ENTRY, raw)
+        elif metadata is not None:
+            new.writestr(METADATA_ENTRY, json.dumps(metadata))
+        for name, data in (extra or {}).items():
+            new.writestr(name, data)
+    return target
+
+
+def good_metadata(good_model) -> dict:
+    with zipfile.ZipFile(good_model) as archive:
+        return json.loads(archive.read(METADATA_ENTRY))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"class_names": ["a", "b"]}, "2 outputs|3 outputs|metadata names 2 classes"),
+        ({"class_names": ["a", "a", "b"]}, "unique"),
+        ({"class_names": ["a", "A", "b"]}, "unique"),
+        ({"class_names": "abc"}, "class_names must be a list"),
+        ({"class_names": [1, 2, 3]}, "class_names must be names"),
+        ({"class_names": ["x" * 300, "b", "c"]}, "1 to 40 characters"),
+        ({"preprocess": {"size": 100000}}, "preprocess"),
+        ({"preprocess": {"size": "24"}}, "preprocess"),
+        ({"preprocess": {"channels": 7}}, "preprocess"),
+        ({"preprocess": "big"}, "preprocess"),
+        ({"epochs_run": "many"}, "epochs_run has the wrong type"),
+        ({"test_metrics": [1, 2]}, "test_metrics has the wrong type"),
+        ({"history": {"a": 1}}, "history has the wrong type"),
+        ({"format": 99}, "newer shapecnn"),
+        ({"input_shape": [4096, 4096, 3]}, "input_shape"),
+    ],
+)
+def test_bad_metadata_is_one_clear_error(good_model, tmp_path, change, message):
+    path = rewritten(good_model, tmp_path / "bad.keras", {**good_metadata(good_model), **change})
+    with pytest.raises(ModelFileError, match=message):
+        Classifier.load(path)
+
+
+def test_deeply_nested_or_huge_or_non_json_metadata_is_refused(good_model, tmp_path):
+    names = json.dumps(good_metadata(good_model)["class_names"])
+    deep = f'{{"class_names": {names}, "recipe": {"[" * 50 + "]" * 50}}}'
+    deeper = f'{{"class_names": {names}, "recipe": {"[" * 50000 + "]" * 50000}}}'
+    for raw, message in (
+        (deep.encode(), r"nested"),
+        (deeper.encode(), "nested|not JSON"),
+        (b"{" * 100_000, "not JSON|nested"),
+        (b"\xff\xfe not json", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b" " * (MAX_METADATA_BYTES + 1), "unpacks to"),
+    ):
+        path = rewritten(good_model, tmp_path / "bad.keras", raw=raw)
+        with pytest.raises(ModelFileError, match=message):
+            read_metadata(path)
+
+
+def test_an_export_that_is_not_a_network_is_refused(good_model, tmp_path):
+    path = rewritten(
+        good_model,
+        tmp_path / "bad.keras",
+        good_metadata(good_model),
+        drop=(EXPORT_ENTRY,),
+        extra={EXPORT_ENTRY: b"not a flatbuffer" * 10},
+    )
+    with pytest.raises(ModelFileError, match=r"cannot be run|not a shapecnn"):
+        Classifier.load(path)
+
+
+def test_a_zip_bomb_entry_is_refused_before_it_is_unpacked(good_model, tmp_path):
+    # 200 MB of zeros compress to a few hundred kB: refused from the entry's header.
+    path = rewritten(
+        good_model,
+        tmp_path / "bomb.keras",
+        good_metadata(good_model),
+        drop=(EXPORT_ENTRY,),
+    )
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(EXPORT_ENTRY, bytes(200 * 1024 * 1024))
+    with pytest.raises(ModelFileError, match="unpacks to"):
+        Classifier.load(path)
+
+
+def test_a_good_file_still_predicts(good_model):
+    classifier = Classifier.load(good_model)
+    x = np.ones((1, 24, 24, 3), np.float32)
+    assert classifier.predict_preprocessed(x).shape == (1, 3)
