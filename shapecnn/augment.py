@@ -2,11 +2,13 @@
 
 A stranger draws at another slant, size, aspect and stroke width than the person who drew the
 training data. These layers show the network such variations of every drawing, differently each
-epoch. They run on whole batches inside the input pipeline and never write files.
+epoch. They run on whole batches inside the traced training step (on the CPU, in the training
+process, never in the page's) and never write files.
 
 Keras' own RandomRotation, RandomZoom and RandomTranslation each resample the batch once; one
 composed affine map per drawing does all of it in a single resampling: about five times faster
-in our training runs, and one interpolation blurs a thin stroke less than three.
+in our training runs, and one interpolation blurs a thin stroke less than three. The resampling
+is Keras' own `keras.ops.image.affine_transform`.
 
 No flips: a user's own classes may be mirror images of each other (arrows, letters).
 """
@@ -85,13 +87,8 @@ class RandomAffine(keras.layers.Layer):
             [i00, i01, cx - i00 * ox - i01 * oy, i10, i11, cy - i10 * ox - i11 * oy, zeros, zeros],
             axis=1,
         )
-        return tf.raw_ops.ImageProjectiveTransformV3(
-            images=images,
-            transforms=transforms,
-            output_shape=tf.shape(images)[1:3],
-            fill_value=PAPER,
-            interpolation="BILINEAR",
-            fill_mode="CONSTANT",
+        return keras.ops.image.affine_transform(
+            images, transforms, interpolation="bilinear", fill_mode="constant", fill_value=PAPER
         )
 
     def compute_output_shape(self, input_shape):
@@ -141,10 +138,20 @@ class RandomStrokeWidth(keras.layers.Layer):
         return {**super().get_config(), "amount": self.amount, "seed": self.seed}
 
 
-def build_augmentation(seed: int = 0) -> keras.Sequential:
-    """The default augmentation: one random affine map, then a random stroke width."""
+# How far each augmentation goes. "strong" is what the tutorial CNN trains with from scratch;
+# "mild" is for training from the shape base: a turn or a stretch stays small, because a user's
+# own classes may differ by just that (a square and a diamond, a circle and an ellipse).
+STRENGTHS = {
+    "strong": {"rotation": 20.0, "zoom": 0.2, "stretch": 0.2, "shear": 0.15, "shift": 0.1},
+    "mild": {"rotation": 6.0, "zoom": 0.1, "stretch": 0.05, "shear": 0.05, "shift": 0.06},
+}
+
+
+def build_augmentation(seed: int = 0, strength: str = "strong") -> keras.Sequential:
+    """One random affine map, then a random stroke width."""
     return keras.Sequential(
-        [RandomAffine(seed=seed), RandomStrokeWidth(seed=seed + 1)], name="augmentation"
+        [RandomAffine(**STRENGTHS[strength], seed=seed), RandomStrokeWidth(seed=seed + 1)],
+        name="augmentation",
     )
 
 

@@ -65,6 +65,10 @@ class Recipe:
     early_stopping_patience: int | None = None
     min_steps: int = 0
     seed: int = 3
+    # Training from the shape base (architecture "base"): augmented copies of each training
+    # drawing whose features the head also learns from, and the L2 penalty on the head.
+    augment_copies: int = 0
+    head_l2: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -74,9 +78,26 @@ class Recipe:
 
 
 RECIPES = {
-    # Ours: bigger batches and on-the-fly augmentation, stopped when the loss stops improving.
+    # Ours: the shape base's features (computed once per drawing, cached) and a new head fitted
+    # on them with class-balanced weights; mild augmentation, since a user's classes may differ
+    # by a turn or a stretch alone. Seconds, not minutes (benchmarks/ACCURACY.md).
     "default": Recipe(
         name="default",
+        epochs=300,
+        batch_size=64,
+        learning_rate=1e-2,
+        architecture="base",
+        augment=True,
+        augment_copies=4,
+        head_l2=1e-4,
+        early_stopping_patience=20,
+        min_steps=150,
+        seed=3,
+    ),
+    # The tutorial CNN from scratch, with bigger batches and strong on-the-fly augmentation,
+    # stopped when the loss stops improving (the default before the shape base).
+    "scratch": Recipe(
+        name="scratch",
         epochs=300,
         batch_size=16,
         learning_rate=2e-3,
@@ -88,3 +109,35 @@ RECIPES = {
     # The tutorial's recipe: batch 3, 50 epochs of 45 steps, no augmentation, seed 3.
     "tutorial": Recipe(name="tutorial", epochs=50, batch_size=3, steps_per_epoch=45, seed=3),
 }
+
+
+def resolve_recipe(recipe: str | Recipe = "default", **overrides) -> Recipe:
+    """A recipe by name (or as given) with any non-None overrides applied and checked.
+
+    The one owner of recipe lookup and validation: the CLI, the page and training call it.
+    """
+    from shapecnn.errors import ShapeCNNError
+
+    if isinstance(recipe, str):
+        if recipe not in RECIPES:
+            raise ShapeCNNError(f"recipe must be one of {', '.join(RECIPES)}; got {recipe!r}")
+        recipe = RECIPES[recipe]
+    recipe = recipe.with_overrides(**overrides)
+    for name in ("epochs", "batch_size"):
+        value = getattr(recipe, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+            raise ShapeCNNError(f"{name} must be a whole number from 1 to 10000; got {value!r}")
+    if recipe.architecture not in ARCHITECTURE_NAMES:
+        raise ShapeCNNError(
+            f"architecture must be one of {', '.join(ARCHITECTURE_NAMES)}; "
+            f"got {recipe.architecture!r}"
+        )
+    if not isinstance(recipe.learning_rate, (int, float)) or not 0 < recipe.learning_rate <= 1:
+        raise ShapeCNNError(
+            f"learning_rate must be above 0 and at most 1; got {recipe.learning_rate}"
+        )
+    return recipe
+
+
+# The networks a recipe can name (shapecnn.model builds them; "base" is shapecnn.base's).
+ARCHITECTURE_NAMES = ("base", "tutorial", "compact")

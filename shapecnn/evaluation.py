@@ -57,3 +57,20 @@ def format_evaluation(evaluation: Evaluation) -> str:
     for name, row in zip(names, evaluation.confusion, strict=True):
         lines.append(f"  {name:<{width}}" + "".join(f"{count:>{width + 2}}" for count in row))
     return "\n".join(lines)
+
+
+def misclassified(paths, true, probabilities, class_names) -> list[dict]:
+    """The drawings the model got wrong: path, true and predicted class, confidence; the most
+    confidently wrong first (likely mislabels)."""
+    predicted = np.asarray(probabilities).argmax(axis=1)
+    wrong = [
+        {
+            "path": str(path),
+            "true": class_names[int(t)],
+            "predicted": class_names[int(p)],
+            "confidence": float(row[p]),
+        }
+        for path, t, p, row in zip(paths, true, predicted, probabilities, strict=True)
+        if t != p
+    ]
+    return sorted(wrong, key=lambda item: -item["confidence"])

@@ -1,15 +1,27 @@
-"""Training: dataset folders in, a model file with its metadata out.
+"""Training: dataset folders in, a model file with its metadata and checked export out.
 
-The drawings are decoded and preprocessed once and kept in memory as one array; augmentation runs
-on the fly inside the input pipeline (Keras preprocessing layers), never by writing files.
-Progress goes out through plain callables, so the page and the CLI can show it without this
-package knowing about either.
+`train(data, recipe, ...)`: the drawings are decoded and preprocessed once and kept in memory.
+
+- The default recipe starts from the shape base (shapecnn.base): each drawing's features, and
+  those of a few mildly augmented copies of it, are computed once and cached by file version
+  (path, modification time, size), so a retrain after one more saved drawing computes one
+  drawing's features. A new head is then fitted on them with Keras' fit() and class-balanced
+  weights, so 15 drawings of a new class next to 75 of the others are neither drowned nor
+  over-fitted. Augmentation runs here, in numpy-drawn parameters and Keras'
+  `keras.ops.image.affine_transform`, before the features are computed.
+- The `tutorial` and `scratch` recipes train the tutorial CNN from scratch in a lean loop
+  (_Fitter); `scratch` augments on the fly inside its traced training step.
+
+This module imports TensorFlow: it runs in the training process (shapecnn.jobs starts it), never
+in the page's. Progress goes out through plain callables, so the page and the CLI can show it
+without this package knowing about either.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,14 +29,15 @@ from pathlib import Path
 
 import numpy as np
 
-from shapecnn import dataset
+from shapecnn import base as shape_base
+from shapecnn import dataset, novelty
 from shapecnn._tensorflow import keras, tf
-from shapecnn.augment import build_augmentation
-from shapecnn.config import RECIPES, PreprocessConfig, Recipe
+from shapecnn.augment import STRENGTHS, build_augmentation
+from shapecnn.config import PreprocessConfig, Recipe, resolve_recipe
 from shapecnn.dataset import Samples
-from shapecnn.errors import DatasetError, ShapeCNNError
-from shapecnn.evaluation import Evaluation, evaluate_predictions
-from shapecnn.model import ARCHITECTURES, build_model, save_model
+from shapecnn.errors import DatasetError
+from shapecnn.evaluation import Evaluation, evaluate_predictions, misclassified
+from shapecnn.model import ModelMetadata, build_model, save_model
 from shapecnn.preprocess import DEFAULT_CONFIG
 
 # on_epoch_end(epoch, logs): epoch counts from 1; logs has loss, accuracy and, when there is test
@@ -42,6 +55,8 @@ class TrainingData:
     train: Samples
     test: Samples
     counts: dict[str, dict[str, int]]
+    root: Path | None = None
+    config: PreprocessConfig = DEFAULT_CONFIG
 
     @property
     def skipped(self) -> list[tuple[Path, str]]:
@@ -51,7 +66,7 @@ class TrainingData:
 @dataclass
 class TrainResult:
     model: object
-    metadata: dict
+    metadata: ModelMetadata
     history: dict[str, list[float]]
     data: TrainingData
     # Probabilities for every test drawing (N x classes); None when there is no test data.
@@ -61,28 +76,6 @@ class TrainResult:
     cancelled: bool = False
     model_path: Path | None = None
     notes: list[str] = field(default_factory=list)
-
-
-def resolve_recipe(recipe: str | Recipe = "default", **overrides) -> Recipe:
-    """A recipe by name (or as given) with any non-None overrides applied and checked."""
-    if isinstance(recipe, str):
-        if recipe not in RECIPES:
-            raise ShapeCNNError(f"recipe must be one of {', '.join(RECIPES)}; got {recipe!r}")
-        recipe = RECIPES[recipe]
-    recipe = recipe.with_overrides(**overrides)
-    for name in ("epochs", "batch_size"):
-        value = getattr(recipe, name)
-        if not isinstance(value, int) or not 1 <= value <= 10_000:
-            raise ShapeCNNError(f"{name} must be a whole number from 1 to 10000; got {value!r}")
-    if recipe.architecture not in ARCHITECTURES:
-        raise ShapeCNNError(
-            f"architecture must be one of {', '.join(ARCHITECTURES)}; got {recipe.architecture!r}"
-        )
-    if not 0 < recipe.learning_rate <= 1:
-        raise ShapeCNNError(
-            f"learning_rate must be above 0 and at most 1; got {recipe.learning_rate}"
-        )
-    return recipe
 
 
 def load_training_data(
@@ -111,7 +104,7 @@ def load_training_data(
         name: {"train": int(a), "test": int(b)}
         for name, a, b in zip(class_names, counts_train, counts_test, strict=True)
     }
-    return TrainingData(class_names, train, test, counts)
+    return TrainingData(class_names, train, test, counts, root, config)
 
 
 class _Fitter:
@@ -224,87 +217,94 @@ class _Fitter:
 
 
 def train(
-    root: str | os.PathLike,
+    data: TrainingData | str | os.PathLike,
     recipe: str | Recipe = "default",
     *,
     model_path: str | os.PathLike | None = None,
-    epochs: int | None = None,
-    batch_size: int | None = None,
-    learning_rate: float | None = None,
-    augment: bool | None = None,
-    seed: int | None = None,
-    architecture: str | None = None,
-    config: PreprocessConfig = DEFAULT_CONFIG,
-    data: TrainingData | None = None,
     on_epoch_end: EpochCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
+    config: PreprocessConfig = DEFAULT_CONFIG,
+    base_weights: str | os.PathLike | None = None,
 ) -> TrainResult:
-    """Train the tutorial CNN on a dataset and, unless cancelled, save it to `model_path`.
+    """Train a model on a dataset (its folder, or TrainingData already loaded) and, unless
+    cancelled, save it to `model_path` with its checked export.
 
-    `should_stop` is polled after every batch; when it returns True training stops and nothing is
-    saved (the previous model stays). Results are reproducible for a given seed.
+    `recipe` is a name or a Recipe (config.resolve_recipe applies overrides). `should_stop` is
+    polled after every batch or epoch; when it returns True training stops and nothing is saved
+    (the previous model stays). Results are reproducible for a given seed. `base_weights`
+    picks another shape base than the shipped one (benchmarks train bases without some people).
     """
-    recipe = resolve_recipe(
-        recipe,
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        augment=augment,
-        seed=seed,
-        architecture=architecture,
-    )
-    if data is None:
-        data = load_training_data(root, config)
-
+    recipe = resolve_recipe(recipe)
+    if not isinstance(data, TrainingData):
+        data = load_training_data(data, config)
+    config = data.config
     keras.utils.set_random_seed(recipe.seed)
     tf.config.experimental.enable_op_determinism()
     n_classes = len(data.class_names)
     input_shape = (config.size, config.size, config.channels)
-    model = build_model(n_classes, input_shape, recipe.learning_rate, recipe.architecture)
-    has_test = len(data.test) > 0
     started = time.perf_counter()
-    history, cancelled = _Fitter(model, recipe, n_classes).fit(
-        data.train, data.test, on_epoch_end, should_stop
-    )
+    if recipe.architecture == "base":
+        model, history, cancelled, embeddings = _train_from_base(
+            data, recipe, input_shape, on_epoch_end, should_stop, base_weights
+        )
+    else:
+        model = build_model(n_classes, input_shape, recipe.learning_rate, recipe.architecture)
+        history, cancelled = _Fitter(model, recipe, n_classes).fit(
+            data.train, data.test, on_epoch_end, should_stop
+        )
+        embeddings = None
     seconds = time.perf_counter() - started
 
+    has_test = len(data.test) > 0
     notes = [] if has_test else ["there is no test data: accuracy on unseen drawings is unknown"]
     probabilities = evaluation = None
     if has_test:
-        probabilities = np.concatenate(
-            [
-                model(data.test.x[start : start + EVAL_BATCH], training=False).numpy()
-                for start in range(0, len(data.test), EVAL_BATCH)
-            ]
-        )
+        probabilities = predict_in_slices(model, data.test.x)
         evaluation = evaluate_predictions(data.test.y, probabilities, data.class_names)
-    metadata = {
-        "format": 1,
-        "class_names": data.class_names,
-        "input_shape": [config.size, config.size, config.channels],
-        "architecture": recipe.architecture,
-        "preprocess": config.to_dict(),
-        "recipe": recipe.to_dict(),
-        "counts": data.counts,
-        "epochs_run": len(history.get("loss", [])),
-        "train_seconds": round(seconds, 2),
-        "test_metrics": (
+    rows = [
+        {"epoch": i + 1, **{key: values[i] for key, values in history.items()}}
+        for i in range(len(history.get("loss", [])))
+    ]
+    metadata = ModelMetadata(
+        class_names=list(data.class_names),
+        input_shape=input_shape,
+        preprocess=config,
+        architecture=recipe.architecture,
+        recipe=recipe.to_dict(),
+        counts=data.counts,
+        epochs_run=len(rows),
+        train_seconds=round(seconds, 2),
+        test_metrics=(
             {
                 "accuracy": evaluation.accuracy,
                 "loss": history["test_loss"][-1] if history.get("test_loss") else None,
                 "count": evaluation.count,
                 "per_class": evaluation.per_class,
+                "confusion": evaluation.confusion,
             }
             if evaluation
             else None
         ),
-        "data": str(Path(root).resolve()),
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
-    }
+        misclassified=(
+            misclassified(data.test.paths, data.test.y, probabilities, data.class_names)
+            if evaluation
+            else []
+        ),
+        history=rows[-MAX_HISTORY_ROWS:],
+        data=str(Path(data.root).resolve()) if data.root else "",
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        versions={"tensorflow": tf.__version__, "keras": keras.__version__},
+        notes=notes,
+    )
+    kept = None
+    if embeddings is not None:
+        kept, metadata.novelty = novelty.fit(
+            embeddings, data.train.y, n_classes, floor=NOVELTY_FLOOR, seed=recipe.seed
+        )
     saved_to = None
     if model_path is not None and not cancelled:
-        saved_to = save_model(model, model_path, metadata)
+        check = data.test.x if has_test else data.train.x
+        saved_to = save_model(model, model_path, metadata, check_inputs=check, embeddings=kept)
     return TrainResult(
         model=model,
         metadata=metadata,
@@ -317,3 +317,212 @@ def train(
         model_path=saved_to,
         notes=notes,
     )
+
+
+# Curves kept in a model file: enough for any run the recipes make.
+MAX_HISTORY_ROWS = 1000
+# "Not sure" below this mean cosine similarity to the predicted class's nearest training
+# drawings; calibrated on real people's drawings (benchmarks/bench_accuracy.py, "Not sure").
+NOVELTY_FLOOR = 0.80
+
+
+def predict_in_slices(model, x: np.ndarray) -> np.ndarray:
+    """The model's probabilities for many inputs, EVAL_BATCH at a time (bounded memory)."""
+    outputs = []
+    for start in range(0, len(x), EVAL_BATCH):
+        result = model(x[start : start + EVAL_BATCH], training=False)
+        if isinstance(result, (list, tuple)):
+            result = result[0]
+        outputs.append(np.asarray(result))
+    if not outputs:
+        return np.zeros((0, model.outputs[0].shape[-1]), np.float32)
+    return np.concatenate(outputs)
+
+
+# --- training from the shape base ---------------------------------------------------------------
+
+# The loaded base and the features it computed, by (base file version, drawing version, copy):
+# a warm training process (shapecnn.jobs) keeps them between runs.
+_BASE_CACHE: dict[str, object] = {}
+_FEATURE_CACHE: dict[tuple, np.ndarray] = {}
+MAX_CACHED_FEATURES = 200_000
+
+
+def _base(input_shape, weights: str | os.PathLike | None = None):
+    weights = Path(weights) if weights is not None else shape_base.BASE_WEIGHTS
+    if not weights.is_file():
+        shape_base.load_base(weights)  # the one clear error for a missing base
+    fingerprint = f"{weights.resolve()}-{shape_base.base_fingerprint(weights)}"
+    key = f"{fingerprint}-{input_shape}"
+    if key not in _BASE_CACHE:
+        _BASE_CACHE.clear()
+        _FEATURE_CACHE.clear()
+        _BASE_CACHE[key] = shape_base.load_base(weights, input_shape=input_shape)
+    return _BASE_CACHE[key], fingerprint
+
+
+def augment_copies(x: np.ndarray, copies: int, seed: int, strength: str = "mild") -> np.ndarray:
+    """`copies` augmented versions of each drawing in x (N x H x W x C) -> (N * copies) x ...
+
+    The random parameters come from numpy, seeded by `seed` and each drawing's own pixels, so
+    a drawing gets the same copies in every run (and its cached features stay valid).
+    """
+    if copies == 0 or not len(x):
+        return np.zeros((0, *x.shape[1:]), np.float32)
+    limits = STRENGTHS[strength]
+    transforms = []
+    for image in x:
+        rng = np.random.default_rng([seed, zlib.crc32(np.ascontiguousarray(image).tobytes())])
+        for _ in range(copies):
+            transforms.append(_random_affine(rng, limits, image.shape[1], image.shape[0]))
+    repeated = np.repeat(x, copies, axis=0)
+    moved = keras.ops.image.affine_transform(
+        repeated, np.asarray(transforms, np.float32), fill_value=1.0
+    )
+    return np.clip(np.asarray(moved), 0.0, 1.0)
+
+
+def _random_affine(rng, limits: dict, width: int, height: int) -> list[float]:
+    """One output-to-input map, as keras.ops.image.affine_transform takes it."""
+    angle = np.radians(rng.uniform(-limits["rotation"], limits["rotation"]))
+    scale = np.exp(rng.uniform(-1, 1) * np.log1p(limits["zoom"]))
+    aspect = np.exp(rng.uniform(-1, 1) * np.log1p(limits["stretch"]))
+    shear = rng.uniform(-limits["shear"], limits["shear"])
+    shift = rng.uniform(-limits["shift"], limits["shift"], 2) * (width, height)
+    sx, sy = scale * aspect, scale / aspect
+    cos, sin = np.cos(angle), np.sin(angle)
+    forward = np.array([[cos * sx, (cos * shear - sin) * sy], [sin * sx, (sin * shear + cos) * sy]])
+    inverse = np.linalg.inv(forward)
+    centre = np.array([(width - 1) / 2, (height - 1) / 2])
+    offset = centre - inverse @ (centre + shift)
+    return [*inverse[0], offset[0], *inverse[1], offset[1], 0.0, 0.0]
+
+
+def features_of(base, fingerprint: str, samples: Samples, copies: int, seed: int) -> np.ndarray:
+    """(copies + 1) x N x D features: the drawings, then each augmented copy, from the cache
+    where the drawing's file has not changed since."""
+    n = len(samples)
+    keys = []
+    for path in samples.paths:
+        try:
+            stat = Path(path).stat()
+            keys.append((fingerprint, str(path), stat.st_mtime_ns, stat.st_size, copies, seed))
+        except OSError:
+            keys.append(None)
+    missing = [i for i, key in enumerate(keys) if key is None or key not in _FEATURE_CACHE]
+    if missing:
+        x = samples.x[missing]
+        batch = np.concatenate([x, augment_copies(x, copies, seed)])
+        computed = np.concatenate(
+            [np.asarray(base(batch[s : s + EVAL_BATCH])) for s in range(0, len(batch), EVAL_BATCH)]
+        )
+        extra = computed[len(x) :].reshape(len(x), copies, computed.shape[1])
+        plain = computed[: len(x)]
+        if len(_FEATURE_CACHE) + len(missing) > MAX_CACHED_FEATURES:
+            _FEATURE_CACHE.clear()
+        for j, i in enumerate(missing):
+            stacked = np.concatenate([plain[j : j + 1], extra[j]])
+            if keys[i] is not None:
+                _FEATURE_CACHE[keys[i]] = stacked
+            else:
+                keys[i] = ("uncached", i)
+                _FEATURE_CACHE[keys[i]] = stacked
+    stacked = np.stack([_FEATURE_CACHE[key] for key in keys]) if n else None
+    for key in keys:
+        if key is not None and key[0] == "uncached":
+            del _FEATURE_CACHE[key]
+    if stacked is None:
+        return np.zeros((copies + 1, 0, shape_base.EMBEDDING_SIZE), np.float32)
+    return np.transpose(stacked, (1, 0, 2))
+
+
+def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
+    """Balanced weights: every class counts as much in the loss, however many drawings it has."""
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    return {c: float(len(y) / (n_classes * counts[c])) for c in range(n_classes) if counts[c]}
+
+
+class _Progress(keras.callbacks.Callback):
+    """Reports each epoch (with the test split scored) and stops when asked to."""
+
+    def __init__(self, on_epoch_end, should_stop, test_x, test_y, every: int):
+        super().__init__()
+        self.report, self.should_stop = on_epoch_end, should_stop
+        self.test_x, self.test_y, self.every = test_x, test_y, every
+        self.cancelled = False
+        self.history: dict[str, list[float]] = {}
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.should_stop is not None and self.should_stop():
+            self.cancelled = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {"loss": float(logs["loss"]), "accuracy": float(logs["accuracy"])}
+        if len(self.test_y):
+            probabilities = np.asarray(self.model(self.test_x, training=False))
+            picked = probabilities[np.arange(len(self.test_y)), self.test_y]
+            logs["test_loss"] = float(-np.mean(np.log(np.maximum(picked, 1e-7))))
+            logs["test_accuracy"] = float(np.mean(probabilities.argmax(1) == self.test_y))
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+        if self.report is not None:
+            self.report(epoch + 1, dict(logs))
+
+
+def _train_from_base(
+    data: TrainingData, recipe: Recipe, input_shape, on_epoch_end, should_stop, weights
+):
+    """(full model, history, cancelled, training features) for the base recipe."""
+    base, fingerprint = _base(input_shape, weights)
+    n_classes = len(data.class_names)
+    copies = recipe.augment_copies if recipe.augment else 0
+    train_features = features_of(base, fingerprint, data.train, copies, recipe.seed)
+    x = train_features.reshape(-1, train_features.shape[-1])
+    y = np.tile(data.train.y, copies + 1)
+    test_features = features_of(base, fingerprint, data.test, 0, recipe.seed)[0]
+
+    head = keras.layers.Dense(
+        n_classes,
+        activation="softmax",
+        name="probabilities",
+        kernel_regularizer=keras.regularizers.L2(recipe.head_l2) if recipe.head_l2 else None,
+    )
+    head_model = keras.Sequential([keras.Input((x.shape[1],)), head], name="head")
+    steps = int(np.ceil(len(x) / recipe.batch_size))
+    head_model.compile(
+        optimizer=keras.optimizers.Adam(recipe.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=steps,
+    )
+    progress = _Progress(on_epoch_end, should_stop, test_features, data.test.y, every=1)
+    callbacks = [progress]
+    if recipe.early_stopping_patience is not None:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="loss",
+                min_delta=1e-3,
+                patience=recipe.early_stopping_patience,
+                start_from_epoch=int(np.ceil(recipe.min_steps / steps)),
+            )
+        )
+    head_model.fit(
+        x,
+        y,
+        batch_size=recipe.batch_size,
+        epochs=recipe.epochs,
+        class_weight=class_weights(data.train.y, n_classes),
+        shuffle=True,
+        verbose=0,
+        callbacks=callbacks,
+    )
+    drawing = keras.Input(input_shape, name="drawing")
+    embedding = base(drawing)
+    model = keras.Model(drawing, [head(embedding), embedding], name="shapecnn_base")
+    return model, progress.history, progress.cancelled, train_features[0]
+
+
+def warm_up(input_shape=(24, 24, 3)) -> None:
+    """Load the shape base now, so that the first training run does not wait for it."""
+    _base(input_shape)

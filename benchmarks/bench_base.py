@@ -1,0 +1,423 @@
+"""Learning from few drawings with the shape base, measured on people and kinds it never saw.
+
+Real people: the Hand-drawn Shapes people in --hds (../shared/hds). They are split into FOLDS
+folds; for each fold a base is pretrained (the shipped recipe, shapecnn.base) WITHOUT that
+fold's people and without that fold's held-out synthetic kinds, then:
+
+- per person:  each held-out person's own 15 train + 5 test drawings per class (ellipse,
+               rectangle, triangle) train a model (default recipe, from that fold's base); it is
+               scored on the rest of that person's drawings. Mean and worst person.
+- new classes: the starter data plus 15 + 5 drawings of each of two held-out kinds by one
+               synthetic hand the base never saw; scored per class on 100 more drawings of the
+               new kinds by that hand and, for the starter classes, on the held-out people's real
+               drawings (ellipse scored as circle) and on synthetic strangers. One pair of new
+               kinds is far from the starter classes, the other close to one (a turn or a
+               shear of a rectangle, half a circle).
+- not sure:    the starter model (starter data, that fold's base): share flagged of the held-out
+               people's `other` drawings, of synthetic non-shapes (lines, dots, scribbles,
+               half-drawn shapes, several shapes) and of held-out kinds; and the false alarms,
+               the share of the held-out people's ellipses, rectangles and triangles flagged.
+- time:        `python -m shapecnn train` end to end on starter data + two new classes, default
+               recipe against the tutorial recipe, same run.
+
+Run: python benchmarks/bench_base.py --hds ../shared/hds     (writes benchmarks/BASE.md)
+Fold bases are cached in benchmarks/out/bases/ (git ignores it), keyed by their recipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from shapecnn import base as shape_base
+from shapecnn import synth
+from shapecnn.config import DEFAULT_DATA
+from shapecnn.preprocess import preprocess
+
+OUT = Path(__file__).resolve().parent / "out"
+OUTPUT = Path(__file__).resolve().parent / "BASE.md"
+FOLDS = 2
+# Kinds each fold's base never sees, and the pairs of them added as new classes.
+HELD_OUT_PAIRS = (
+    (("star5", "heart"), ("diamond", "parallelogram")),
+    (("crescent", "arrow"), ("semicircle", "trapezoid")),
+)
+STARTER = ("circle", "rectangle", "triangle")
+HDS_AS_STARTER = {"ellipse": "circle", "rectangle": "rectangle", "triangle": "triangle"}
+
+
+def git_commit() -> str:
+    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return result.stdout.strip() or "unknown"
+
+
+def fold_people(people: list[Path], fold: int) -> list[str]:
+    return [p.name for i, p in enumerate(people) if i % FOLDS == fold]
+
+
+def fold_base(hds: Path, fold: int | None, settings: dict) -> Path:
+    """The base for a fold (None: every person, every kind), pretrained once and cached."""
+    people = shape_base.hds_people(hds)
+    held_people = fold_people(people, fold) if fold is not None else []
+    held_kinds = [k for pair in HELD_OUT_PAIRS[fold] for k in pair] if fold is not None else []
+    kinds = [k for k in synth.KINDS if k not in held_kinds]
+    recipe = {**settings, "kinds": kinds, "exclude_people": held_people}
+    key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:10]
+    path = OUT / "bases" / f"fold{fold}-{key}.weights.h5"
+    if path.is_file():
+        return path
+    started = time.perf_counter()
+    corpus = shape_base.build_corpus(
+        kinds, settings["per_kind"], settings["seed"], hds, exclude_people=held_people
+    )
+    print(f"fold {fold}: corpus {len(corpus)} drawings, {len(corpus.kinds)} kinds", flush=True)
+    trained, _ = shape_base.pretrain(
+        corpus,
+        epochs=settings["epochs"],
+        seed=settings["seed"],
+        on_epoch_end=lambda e, logs: print(f"  epoch {e + 1}: {logs}", flush=True),
+    )
+    shape_base.write_base(trained, recipe, path)
+    print(f"fold {fold}: pretrained in {time.perf_counter() - started:.0f} s", flush=True)
+    return path
+
+
+# --- training a model on arrays, through the real train() and a real model file -------------
+
+
+def training_data(class_names, train_x, train_y, test_x, test_y):
+    from shapecnn.dataset import Samples
+    from shapecnn.training import TrainingData
+
+    def samples(x, y, split):
+        return Samples(
+            np.asarray(x, np.float32),
+            np.asarray(y, np.int64),
+            [Path(f"/nonexistent/{split}/{i}.png") for i in range(len(y))],
+            list(class_names),
+        )
+
+    counts = {
+        name: {"train": int(np.sum(train_y == i)), "test": int(np.sum(test_y == i))}
+        for i, name in enumerate(class_names)
+    }
+    return TrainingData(
+        list(class_names),
+        samples(train_x, train_y, "train"),
+        samples(test_x, test_y, "test"),
+        counts,
+    )
+
+
+def fit(data, weights: Path, folder: Path, recipe="default"):
+    """A Classifier (LiteRT, with its "not sure" test) trained on `data` from `weights`."""
+    from shapecnn.inference import Classifier
+    from shapecnn.training import train
+
+    path = folder / f"m-{time.monotonic_ns()}.keras"
+    train(data, recipe, model_path=path, base_weights=weights)
+    return Classifier.load(path)
+
+
+def scores(classifier, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(predicted class index, unsure flag) per drawing."""
+    predictions = []
+    for start in range(0, len(x), 256):
+        predictions += classifier.predict_batch(x[start : start + 256])
+    index = {name: i for i, name in enumerate(classifier.classes)}
+    return (
+        np.array([index[p.label] for p in predictions]),
+        np.array([p.unsure for p in predictions]),
+    )
+
+
+def split_person(drawings: dict, rng, per_class=(15, 5)):
+    """(train x, train y, test x, test y, rest x, rest y) of one person's three classes."""
+    parts = [[], [], [], [], [], []]
+    for label, name in enumerate(("ellipse", "rectangle", "triangle")):
+        x = drawings[name][rng.permutation(len(drawings[name]))]
+        a, b = per_class
+        for slot, chunk in enumerate((x[:a], x[a : a + b], x[a + b :])):
+            parts[2 * slot].append(chunk)
+            parts[2 * slot + 1].append(np.full(len(chunk), label))
+    return [np.concatenate(p) for p in parts]
+
+
+def synthetic(kind: str, count: int, seed: int, hand=None) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    xs = []
+    for _ in range(count):
+        size = int(rng.integers(200, 401))
+        drawer = hand if hand is not None else synth.random_hand(rng)
+        xs.append(preprocess(synth.draw_shape(kind, rng, hand=drawer, canvas_size=size)))
+    return np.stack(xs)
+
+
+def starter_arrays():
+    from shapecnn.training import load_training_data
+
+    data = load_training_data(DEFAULT_DATA)
+    return data.train.x, data.train.y, data.test.x, data.test.y
+
+
+# --- the measurements ---------------------------------------------------------------------------
+
+
+def per_person(hds: Path, fold: int, weights: Path, folder: Path, rows: list) -> None:
+    people = shape_base.hds_people(hds)
+    for person in people:
+        if person.name not in fold_people(people, fold):
+            continue
+        drawings = shape_base.load_hds_person(person)
+        if any(len(drawings.get(c, [])) < 25 for c in ("ellipse", "rectangle", "triangle")):
+            continue
+        rng = np.random.default_rng(abs(hash(person.name)) % 2**32)
+        tx, ty, vx, vy, rx, ry = split_person(drawings, rng)
+        names = ["ellipse", "rectangle", "triangle"]
+        classifier = fit(training_data(names, tx, ty, vx, vy), weights, folder)
+        predicted, unsure = scores(classifier, rx)
+        rows.append(
+            {
+                "fold": fold,
+                "person": person.name,
+                "scored": len(ry),
+                "accuracy": float(np.mean(predicted == ry)),
+                "unsure": float(np.mean(unsure)),
+            }
+        )
+        print(f"  {person.name}: {rows[-1]['accuracy']:.1%} on {len(ry)}", flush=True)
+
+
+def held_out_real(hds: Path, fold: int, cap: int = 60) -> dict[str, np.ndarray]:
+    """The fold's people's drawings by class (at most `cap` per person and class)."""
+    people = shape_base.hds_people(hds)
+    found: dict[str, list] = {}
+    for person in people:
+        if person.name in fold_people(people, fold):
+            for name, x in shape_base.load_hds_person(person).items():
+                found.setdefault(name, []).append(x[:cap])
+    return {name: np.concatenate(xs) for name, xs in found.items()}
+
+
+def new_classes(fold: int, weights: Path, real: dict, folder: Path, rows: list) -> None:
+    sx, sy, tx, ty = starter_arrays()
+    strangers = {k: synthetic(k, 100, 500 + fold * 10 + i) for i, k in enumerate(STARTER)}
+    for pair_index, pair in enumerate(HELD_OUT_PAIRS[fold]):
+        rng = np.random.default_rng([fold, pair_index, 99])
+        hand = synth.random_hand(rng, "new-class hand")
+        names = [*STARTER, *pair]
+        xs, ys, vxs, vys, scored = [sx], [sy], [tx], [ty], {}
+        for offset, kind in enumerate(pair):
+            label = len(STARTER) + offset
+            drawn = synthetic(kind, 120, 1000 + 97 * fold + 13 * pair_index + offset, hand)
+            xs.append(drawn[:15])
+            ys.append(np.full(15, label))
+            vxs.append(drawn[15:20])
+            vys.append(np.full(5, label))
+            scored[kind] = drawn[20:]
+        classifier = fit(
+            training_data(
+                names,
+                np.concatenate(xs),
+                np.concatenate(ys),
+                np.concatenate(vxs),
+                np.concatenate(vys),
+            ),
+            weights,
+            folder,
+        )
+        row = {"fold": fold, "new": " + ".join(pair), "per_class": {}, "real_old": {}}
+        for label, name in enumerate(names):
+            x = scored[name] if name in scored else strangers[name]
+            predicted, _ = scores(classifier, x)
+            row["per_class"][name] = float(np.mean(predicted == label))
+        for hds_name, name in HDS_AS_STARTER.items():
+            predicted, _ = scores(classifier, real[hds_name])
+            row["real_old"][name] = float(np.mean(predicted == names.index(name)))
+        rows.append(row)
+        print(f"  new {pair}: {row}", flush=True)
+
+
+def not_sure(fold: int, weights: Path, real: dict, folder: Path, rows: list) -> None:
+    sx, sy, tx, ty = starter_arrays()
+    classifier = fit(training_data(STARTER, sx, sy, tx, ty), weights, folder)
+    row = {"fold": fold}
+    if "other" in real:
+        row["hds_other"] = float(np.mean(scores(classifier, real["other"])[1]))
+    for i, kind in enumerate(synth.NON_SHAPES):
+        row[kind] = float(np.mean(scores(classifier, synthetic(kind, 60, 700 + i))[1]))
+    held = [k for pair in HELD_OUT_PAIRS[fold] for k in pair]
+    row["unknown_kinds"] = float(
+        np.mean(
+            np.concatenate(
+                [scores(classifier, synthetic(k, 40, 800 + i))[1] for i, k in enumerate(held)]
+            )
+        )
+    )
+    alarms = [scores(classifier, real[name])[1] for name in HDS_AS_STARTER]
+    row["false_alarms_real"] = float(np.mean(np.concatenate(alarms)))
+    strangers = [scores(classifier, synthetic(k, 100, 900 + i))[1] for i, k in enumerate(STARTER)]
+    row["false_alarms_synthetic"] = float(np.mean(np.concatenate(strangers)))
+    rows.append(row)
+    print(f"  not sure: {row}", flush=True)
+
+
+def cli_train_seconds(folder: Path) -> dict[str, float]:
+    """End-to-end `python -m shapecnn train` on starter data + two new classes, both recipes."""
+    data = folder / "plus2"
+    shutil.copytree(DEFAULT_DATA, data)
+    rng = np.random.default_rng(5)
+    hand = synth.random_hand(rng, "timing")
+    for kind in ("star5", "heart"):
+        for index in range(20):
+            image = synth.draw_shape(kind, rng, hand=hand)
+            split = "test" if index % 4 == 0 else "train"
+            target = data / split / kind
+            target.mkdir(parents=True, exist_ok=True)
+            image.save(target / f"{index}.png")
+    seconds = {}
+    for recipe in ("default", "tutorial"):
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "shapecnn",
+                "train",
+                "--data",
+                str(data),
+                "--recipe",
+                recipe,
+                "--model",
+                str(folder / f"{recipe}.keras"),
+            ],
+            check=True,
+            capture_output=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        seconds[recipe] = time.perf_counter() - started
+    return seconds
+
+
+def write_table(results: dict) -> str:
+    people = results["per_person"]
+    accuracies = [r["accuracy"] for r in people]
+    lines = [
+        "# The shape base: few drawings, people and kinds it never saw",
+        "",
+        f"{date.today().isoformat()}, commit {results['commit']}, "
+        f"`python benchmarks/bench_base.py --hds ../shared/hds`; {FOLDS} folds of the "
+        "Hand-drawn Shapes people, each fold's base pretrained without its people and without "
+        "its held-out kinds.",
+        "",
+        "## Per person: own 15 + 5 drawings per class, scored on the rest of theirs",
+        "",
+        f"**Mean {np.mean(accuracies):.1%}, worst {np.min(accuracies):.1%}** over "
+        f"{len(people)} people (targets: mean >= 95 %, worst >= 85 %).",
+        "",
+        "| fold | person | drawings scored | accuracy | flagged not sure |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for r in people:
+        lines.append(
+            f"| {r['fold']} | {r['person']} | {r['scored']} | {r['accuracy']:.1%} "
+            f"| {r['unsure']:.1%} |"
+        )
+    lines += [
+        "",
+        "## New classes: starter data + 15 + 5 drawings of each of two unseen kinds",
+        "",
+        "Per class; starter classes on synthetic strangers, and (last columns) on the held-out "
+        "people's real drawings. Overall is the mean over the five classes.",
+        "",
+        "| fold | new classes | overall | " + " | ".join(["class accuracies"]) + " | real circle"
+        " / rectangle / triangle |",
+        "|---|---|---:|---|---|",
+    ]
+    for r in results["new_classes"]:
+        per = r["per_class"]
+        lines.append(
+            f"| {r['fold']} | {r['new']} | {np.mean(list(per.values())):.1%} | "
+            + ", ".join(f"{k} {v:.1%}" for k, v in per.items())
+            + " | "
+            + " / ".join(f"{v:.1%}" for v in r["real_old"].values())
+            + " |"
+        )
+    lines += [
+        "",
+        "## Not sure: the starter model on what is none of its classes",
+        "",
+        "| fold | HDS other | " + " | ".join(synth.NON_SHAPES) + " | unseen kinds | false alarms,"
+        " real | false alarms, synthetic |",
+        "|---|---:|" + "---:|" * (len(synth.NON_SHAPES) + 3),
+    ]
+    for r in results["not_sure"]:
+        lines.append(
+            f"| {r['fold']} | {r.get('hds_other', float('nan')):.1%} | "
+            + " | ".join(f"{r[k]:.1%}" for k in synth.NON_SHAPES)
+            + f" | {r['unknown_kinds']:.1%} | {r['false_alarms_real']:.1%} | "
+            f"{r['false_alarms_synthetic']:.1%} |"
+        )
+    if results.get("cli"):
+        cli = results["cli"]
+        lines += [
+            "",
+            "## Time: `python -m shapecnn train` end to end, starter data + two new classes",
+            "",
+            f"default recipe {cli['default']:.1f} s, tutorial recipe {cli['tutorial']:.1f} s, "
+            f"same run: **{cli['default'] / cli['tutorial']:.2f}x** (targets: <= 10 s, "
+            "<= 0.1x of the tutorial's training).",
+        ]
+    lines += ["", f"Pretraining settings: `{json.dumps(results['settings'])}`.", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hds", type=Path, default=Path("../shared/hds"))
+    parser.add_argument("--folds", type=int, nargs="*", default=list(range(FOLDS)))
+    parser.add_argument("--epochs", type=int, default=shape_base.PRETRAIN_DEFAULTS["epochs"])
+    parser.add_argument("--per-kind", type=int, default=shape_base.PRETRAIN_DEFAULTS["per_kind"])
+    parser.add_argument("--no-cli", action="store_true", help="skip the end-to-end timing")
+    args = parser.parse_args(argv)
+    if not args.hds.is_dir():
+        print(f"skipped: no Hand-drawn Shapes folder at {args.hds} (give --hds)")
+        return 0
+    settings = {**shape_base.PRETRAIN_DEFAULTS, "epochs": args.epochs, "per_kind": args.per_kind}
+    results = {
+        "commit": git_commit(),
+        "settings": settings,
+        "per_person": [],
+        "new_classes": [],
+        "not_sure": [],
+    }
+    with tempfile.TemporaryDirectory(prefix="shapecnn-base-bench-") as scratch:
+        folder = Path(scratch)
+        for fold in args.folds:
+            weights = fold_base(args.hds, fold, settings)
+            real = held_out_real(args.hds, fold)
+            per_person(args.hds, fold, weights, folder, results["per_person"])
+            new_classes(fold, weights, real, folder, results["new_classes"])
+            not_sure(fold, weights, real, folder, results["not_sure"])
+        if not args.no_cli:
+            results["cli"] = cli_train_seconds(folder)
+    (OUT / "base_results.json").write_text(json.dumps(results, indent=1))
+    OUTPUT.write_text(write_table(results))
+    print(OUTPUT.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
