@@ -1,14 +1,17 @@
 """python -m shapecnn: manage drawings, train, evaluate and predict from a terminal.
 
 Exit status: 0 on success, 1 for refused input (bad label, blank drawing, unreadable file, a
-dataset that cannot be trained on), 2 for usage errors; every failure prints one line on stderr.
-TensorFlow is imported only by the commands that need it.
+dataset that cannot be trained on) and for a disk that refuses a write (full, read-only), 2 for
+usage errors, 141 when the reader of the output goes away early (`... | head -1`, which stays
+quiet); every failure prints one line on stderr. TensorFlow is imported only by the commands
+that need it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -18,6 +21,9 @@ from shapecnn.config import DEFAULT_DATA, DEFAULT_MODEL, RECIPES, SPLITS
 from shapecnn.errors import ShapeCNNError
 
 PROG = "python -m shapecnn"
+# `train --recipe tutorial` is for comparison: it gets a file of its own, so that it never
+# replaces the model the page uses (DEFAULT_MODEL, which the default recipe writes).
+TUTORIAL_MODEL = DEFAULT_MODEL.with_name("tutorial.keras")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -90,7 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
         "the model with its class names and settings (atomically: a crash keeps the old model).",
     )
     train.add_argument("--data", type=Path, default=DEFAULT_DATA, help=data_help)
-    train.add_argument("--model", type=Path, default=DEFAULT_MODEL, help=model_help)
+    train.add_argument(
+        "--model",
+        type=Path,
+        help=f"model file (default: {_shown(DEFAULT_MODEL)}; with --recipe tutorial "
+        f"{_shown(TUTORIAL_MODEL)})",
+    )
     train.add_argument(
         "--recipe",
         choices=list(RECIPES),
@@ -133,13 +144,34 @@ def _print_warning(message, category, filename, lineno, file=None, line=None):
     print(f"warning: {message}", file=sys.stderr)
 
 
+def default_model(args) -> Path:
+    """The model file a command uses when --model is not given."""
+    if getattr(args, "recipe", None) == "tutorial":
+        return TUTORIAL_MODEL
+    return DEFAULT_MODEL
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "model", DEFAULT_MODEL) is None:
+        args.model = default_model(args)
     warnings.showwarning = _print_warning
     try:
-        return COMMANDS[args.command](args)
+        status = COMMANDS[args.command](args)
+        sys.stdout.flush()  # here, so that a closed pipe is caught below, not at exit
+        return status
+    except BrokenPipeError:
+        # The reader stopped early (`| head -1`): stop quietly, as other tools do. Python would
+        # otherwise complain again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except ShapeCNNError as error:
         print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        # What the package does not turn into a ShapeCNNError itself: still one line.
+        where = f": {error.filename}" if error.filename else ""
+        print(f"{PROG} {args.command}: error: {error.strerror or error}{where}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
@@ -153,7 +185,7 @@ def cmd_info(args) -> int:
     root = dataset.require_dataset(args.data)
     counts = dataset.count_images(root)
     print(f"dataset: {root}")
-    print(f"{len(counts)} classes")
+    print(f"{len(counts)} {'class' if len(counts) == 1 else 'classes'}")
     width = max([len(name) for name in counts] + [5])
     print(f"  {'class':<{width}}  {'train':>6}  {'test':>6}")
     for name, split_counts in counts.items():
