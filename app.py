@@ -93,7 +93,7 @@ def main() -> None:
         label_visibility="collapsed",
     )
     if view == "Draw":
-        draw_view(settings, classes, training)
+        draw_view(settings, counts, training)
     else:
         keep_drawing()
         if view == "Train":

@@ -3,13 +3,14 @@ beside the Train and Drawings views."""
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from page import state
+from page import state, templates
 from shapecnn import dataset, jobs, views
 
 # Thumbnails per row in the Drawings view and under the Train view's results.
@@ -83,6 +84,42 @@ def show_flashes() -> None:
 def plural(count: int, noun: str) -> str:
     """'1 drawing', '3 drawings'."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+# --- labels typed on the page ------------------------------------------------------------------
+
+
+def clean_label(text: str | None) -> str:
+    """A typed class name as it is meant: without the spaces around it."""
+    return (text or "").strip()
+
+
+def label_refusal(label: str) -> str | None:
+    """One short line for a new class name the page can refuse before asking the dataset."""
+    if not label:
+        return "Type a name for the new class first."
+    if len(label) > dataset.MAX_LABEL_LENGTH:
+        return f"Too long: {len(label)} of at most {dataset.MAX_LABEL_LENGTH} characters"
+    return None
+
+
+def short_error(error: Exception) -> str:
+    """The part of a label error a person needs on one line: the dataset's own message spells out
+    the whole rule (shown as the field's help) and echoes the label."""
+    text = str(error)
+    problem = re.search(r"; got .*\(([^()]*)\)$", text)
+    if problem:
+        return f"Not a class name: {problem.group(1)}"
+    twin = re.search(r"differs only by case from the (?:existing )?class ('[^']*')", text)
+    if twin:
+        return f"Differs only by case from {twin.group(1)}"
+    return text
+
+
+def refusal_line(message: str | None) -> None:
+    """The one line under a form that says why it refused, in a slot that is always there and
+    always one line high: a refusal neither pushes the page down nor breaks a row of buttons."""
+    st.html(templates.refusal_line(message or ""))
 
 
 # --- beside the Train and Drawings views --------------------------------------------------------

@@ -9,9 +9,19 @@ from __future__ import annotations
 import streamlit as st
 
 from page import state, templates
-from page.common import NEW_CLASS, Settings, flash, job_registry, load_classifier
+from page.common import (
+    NEW_CLASS,
+    Settings,
+    clean_label,
+    flash,
+    job_registry,
+    label_refusal,
+    load_classifier,
+    refusal_line,
+    short_error,
+)
 from page.train import follow, model_summary, train_button
-from shapecnn import dataset, views
+from shapecnn import dataset, jobs, views
 from shapecnn.config import SPLITS
 from shapecnn.errors import BlankDrawingError, ShapeCNNError
 
@@ -114,17 +124,25 @@ def prediction_section(settings: Settings, drawing, training: bool) -> views.Pre
 
 
 @st.fragment
-def save_section(settings: Settings, classes: list[str]) -> None:
+def save_section(settings: Settings, counts: dict[str, dict[str, int]]) -> None:
     """Label and save the drawing on the canvas. A fragment of its own: a stroke does not redraw
-    it, and choosing a label does not rerun the prediction."""
+    it, and choosing a label does not rerun the prediction. A refused save says why in one line
+    under the Save button."""
     session = state.current()
     drawing = session.drawing
+    classes = list(counts)
+    refusal = None
     if classes:
-        st.caption("One click saves the drawing as:")
+        st.caption("It's a … (one click saves it; its train/test drawings so far):")
         with st.container(horizontal=True, gap="small"):
             for name in classes:
-                if st.button(f"It's a {name}", key=f"quick-{name}"):
-                    save_drawing(settings, name, drawing, "auto")
+                train, test = counts[name]["train"], counts[name]["test"]
+                if st.button(
+                    f"{name} {train}/{test}",
+                    key=f"quick-{name}",
+                    help=f"It's a {name}: save it there ({train} train, {test} test drawings)",
+                ):
+                    refusal = save_drawing(settings, name, drawing, "auto")
     pending, session.pending_label = session.pending_label, None
     if pending in classes:
         state.set_widget_value(state.Key.LABEL_CHOICE, pending)
@@ -133,8 +151,14 @@ def save_section(settings: Settings, classes: list[str]) -> None:
     )
     label = choice
     if choice == NEW_CLASS:
-        label = st.text_input(
-            "New class name", key="new_label", placeholder="e.g. star", help=dataset.LABEL_RULE
+        label = clean_label(
+            st.text_input(
+                "New class name",
+                key="new_label",
+                placeholder="e.g. star",
+                max_chars=dataset.MAX_LABEL_LENGTH,
+                help=dataset.LABEL_RULE,
+            )
         )
     split = st.radio(
         "Split",
@@ -145,21 +169,23 @@ def save_section(settings: Settings, classes: list[str]) -> None:
         help="auto keeps about a quarter of each class in test, the rest in train",
     )
     if st.button("Save drawing", type="primary", key="save", width="stretch"):
-        save_drawing(settings, label, drawing, split)
+        refusal = (label_refusal(label) if choice == NEW_CLASS else None) or save_drawing(
+            settings, label, drawing, split
+        )
+    refusal_line(refusal)
 
 
-def save_drawing(settings: Settings, label: str, drawing, split: str) -> None:
-    """Save into the dataset, then clear the canvas and say where it went (or why not)."""
+def save_drawing(settings: Settings, label: str, drawing, split: str) -> str | None:
+    """Save into the dataset, then clear the canvas and say where it went; or say in one line
+    why not."""
     try:
         if drawing is None:
             raise BlankDrawingError("nothing drawn yet")
         path = dataset.save_drawing(settings.data, label, drawing, split)
     except BlankDrawingError:
-        st.error("Nothing to save: the canvas is blank. Draw a shape first.")
-        return
+        return "The canvas is blank: draw a shape first."
     except ShapeCNNError as error:
-        st.error(str(error))
-        return
+        return short_error(error)
     saved_label, saved_split = path.parent.name, path.parent.parent.name
     counts = dataset.count_images(settings.data).get(saved_label, {"train": 0, "test": 0})
     flash(
@@ -171,14 +197,14 @@ def save_drawing(settings: Settings, label: str, drawing, split: str) -> None:
     st.rerun()  # the whole page: counts and classes change
 
 
-def draw_section(settings: Settings, classes: list[str], training: bool) -> None:
+def draw_section(settings: Settings, counts: dict[str, dict[str, int]], training: bool) -> None:
     """Canvas and prediction (a stroke reruns only these), and the save panel beside them.
     Their headings are in DRAW_HEADER, outside the fragments."""
     row = st.container(horizontal=True, gap="large")
     with row:
         stroke_section(settings, training)
     with row.container(width=SAVE_PANEL_WIDTH):
-        save_section(settings, classes)
+        save_section(settings, counts)
 
 
 @st.fragment
@@ -196,21 +222,24 @@ def stroke_section(settings: Settings, training: bool) -> None:
 
 
 def training_status_section(settings: Settings) -> None:
-    """Below the canvas: the running job's progress, or what the current model is."""
+    """Below the canvas: the running job's progress, or why the last run failed, or what the
+    current model is. A failed run says why here, where its Train button was pressed."""
     job = job_registry().latest(settings.model)
     snapshot = None if job is None else follow(job.snapshot())
     if snapshot is not None and snapshot.active:
         st.progress(snapshot.progress, text=snapshot.message)
         return
+    if snapshot is not None and snapshot.state == jobs.FAILED:
+        st.error(f"Training failed: {snapshot.error}")
     info = model_summary(settings)
     st.caption(f"{info} Recipe, curves and results: **Train** at the top.")
 
 
-def draw_view(settings: Settings, classes: list[str], training: bool) -> None:
+def draw_view(settings: Settings, counts: dict[str, dict[str, int]], training: bool) -> None:
     """Draw, watch the prediction, save, train: the whole loop on one screen, and nothing else,
     because a stroke's rerun makes the browser redraw every element on the page."""
     st.html(DRAW_HEADER)
-    draw_section(settings, classes, training)
+    draw_section(settings, counts, training)
     with st.container(horizontal=True, vertical_alignment="center", gap="medium", border=True):
         train_button(settings, training)
         # Polls once a second while a job runs, then reruns the page for the new model.

@@ -12,9 +12,14 @@ from page.common import (
     NEW_CLASS,
     THUMBNAILS_PER_ROW,
     Settings,
+    clean_label,
     counts_section,
     first_problem_scan,
     flash,
+    label_refusal,
+    plural,
+    refusal_line,
+    short_error,
     shown,
 )
 from shapecnn import dataset, views
@@ -112,13 +117,20 @@ def settings_section(settings: Settings) -> None:
 
 
 @st.fragment
-def browser_section(settings: Settings, classes: list[str]) -> list[Path]:
-    """Thumbnails of one class and split, a page at a time; delete or move what is selected."""
+def browser_section(settings: Settings, counts: dict[str, dict[str, int]]) -> list[Path]:
+    """Thumbnails of one class and split, a page at a time; delete or move what is selected;
+    rename or delete the class."""
+    classes = list(counts)
     if not classes:
         st.info("No drawings yet: the ones you save appear here.")
         return []
+    session = state.current()
+    pending, session.pending_browse_class = session.pending_browse_class, None
+    if pending in classes:
+        state.set_widget_value(state.Key.BROWSE_CLASS, pending)
     class_column, split_column, page_column = st.columns([2, 2, 1])
-    label = class_column.selectbox("Class", classes, key="browse_class")
+    label = class_column.selectbox("Class", classes, key=state.Key.BROWSE_CLASS)
+    class_section(settings, label, counts[label])
     split = split_column.radio("Split", SPLITS, horizontal=True, key="browse_split")
     page_key = state.browse_page_key(label, split)
     page = views.page_of_images(
@@ -164,6 +176,80 @@ def browser_section(settings: Settings, classes: list[str]) -> list[Path]:
     return selected
 
 
+def class_section(settings: Settings, label: str, counts: dict[str, int]) -> None:
+    """Rename the class, or delete it with its drawings once the user confirms."""
+    session = state.current()
+    refusal = None
+    with st.expander(f"Rename or delete the class {label}"):
+        name_column, rename_column = st.columns([3, 1], vertical_alignment="bottom")
+        new_name = clean_label(
+            name_column.text_input(
+                f"New name for {label}",
+                key=f"rename-{label}",
+                max_chars=dataset.MAX_LABEL_LENGTH,
+                help=dataset.LABEL_RULE,
+            )
+        )
+        if rename_column.button("Rename", key="rename_class", width="stretch"):
+            refusal = rename_class(settings, label, new_name)
+        drawings = plural(counts["train"] + counts["test"], "drawing")
+        if session.confirm_delete == label:
+            st.warning(
+                f"Delete the class {label} and its {drawings} "
+                f"({counts['train']} train, {counts['test']} test)? This cannot be undone."
+            )
+            with st.container(horizontal=True, gap="small"):
+                if st.button(
+                    f"Delete {label} and its drawings", key="confirm_delete_class", type="primary"
+                ):
+                    refusal = delete_class(settings, label, drawings)
+                st.button("Keep it", key="keep_class", on_click=ask_to_delete, args=(None,))
+        else:
+            st.button(
+                f"Delete the class {label}…",
+                key="delete_class",
+                on_click=ask_to_delete,
+                args=(label,),
+                help="Asks first: the class and all its drawings go",
+            )
+        refusal_line(refusal)
+
+
+def ask_to_delete(label: str | None) -> None:
+    state.current().confirm_delete = label
+
+
+def rename_class(settings: Settings, old: str, new: str) -> str | None:
+    """Rename a class (its folders in both splits); a refusal comes back as one line."""
+    refusal = label_refusal(new)
+    if refusal:
+        return refusal
+    if new == old:
+        return f"The class is already called {old}."
+    try:
+        dataset.rename_class(settings.data, old, new)
+    except (ShapeCNNError, OSError) as error:
+        return (
+            short_error(error) if isinstance(error, ShapeCNNError) else views.describe_error(error)
+        )
+    session = state.current()
+    session.pending_browse_class = new
+    if state.widget_value(state.Key.LABEL_CHOICE) == old:
+        session.pending_label = new  # the Draw view's label box follows the class
+    flash(f"Renamed the class {old} to {new}")
+    st.rerun()  # the whole page: classes change
+
+
+def delete_class(settings: Settings, label: str, drawings: str) -> str | None:
+    try:
+        dataset.delete_class(settings.data, label)
+    except (ShapeCNNError, OSError) as error:
+        return views.describe_error(error)
+    state.current().confirm_delete = None
+    flash(f"Deleted the class {label} and its {drawings}", icon="🗑️")
+    st.rerun()  # the whole page: classes and counts change
+
+
 def change_drawings(
     settings: Settings, paths: list[Path], action: str, split: str = "", label: str = ""
 ) -> None:
@@ -187,7 +273,7 @@ def drawings_view(
     browser_column, side_column = st.columns([3, 1], gap="large")
     with browser_column:
         st.subheader("Browse drawings")
-        browser_section(settings, classes)
+        browser_section(settings, counts)
     with side_column:
         counts_section(settings, counts)
         # Polls once a second while the first check of every file runs in the background.

@@ -42,6 +42,10 @@ class PageState:
     watched_job: str | None = None
     # The uploader's key number: a new number is an empty uploader for the next import.
     upload_generation: int = 0
+    # The class whose deletion waits for a confirmation in the Drawings view.
+    confirm_delete: str | None = None
+    # The class just renamed: the Drawings view's class box selects it on the next run.
+    pending_browse_class: str | None = None
     # The files the last import skipped, (name, why), shown once under the uploader.
     import_report: list[tuple[str, str]] | None = None
 
@@ -58,6 +62,7 @@ class Key:
     VIEW = "view"
     LABEL_CHOICE = "label_choice"
     RECIPE_NAME = "recipe_name"
+    BROWSE_CLASS = "browse_class"
 
 
 def setting_key(setting: str, recipe: str) -> str:

@@ -90,3 +90,14 @@ def curve_spec(title: str, points: bool) -> dict:
             "color": {"field": "split", "type": "nominal", "title": None},
         },
     }
+
+
+def refusal_line(message: str) -> str:
+    """One line, always the same height, empty or with a refusal (the whole text on hover when
+    it is cut short)."""
+    return (
+        f'<p data-refusal="{escape(message)}" role="status" title="{escape(message)}" '
+        'style="margin:0;height:1.4rem;line-height:1.4rem;font-size:.85rem;color:#d33;'
+        'white-space:nowrap;overflow:hidden;text-overflow:ellipsis">'
+        f"{escape(message)}</p>"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 
 import numpy as np
@@ -111,7 +112,7 @@ def test_a_drawing_comes_back_after_a_look_at_another_view(page, site):
     wait_idle(page)
     ink = drawn.evaluate(INK)
     before = class_files(site["data"], "triangle")
-    page.get_by_role("button", name="It's a triangle", exact=True).click()
+    quick_button(page, "triangle").click()
     expect(page.get_by_test_id("stToast")).to_contain_text("Saved to")
     (new,) = class_files(site["data"], "triangle") - before
     # The file holds every stroke: the one from before the views and the ones after.
@@ -121,6 +122,44 @@ def test_a_drawing_comes_back_after_a_look_at_another_view(page, site):
     show_view(page, "Draw")
     expect(main.get_by_text("Draw a shape on the canvas")).to_be_visible()
     assert drawn.evaluate(INK) == 0
+
+
+def quick_button(page, label: str):
+    """The save panel's one-click "It's a ..." button for a class: "<label> <train>/<test>"."""
+    return page.get_by_role("button", name=re.compile(rf"^{re.escape(label)} \d+.\d+$"))
+
+
+def test_a_refused_label_says_why_in_one_line_and_nothing_moves(page, site):
+    """A refused name gets one line in a slot that is always there: the class buttons, the Save
+    button and the canvas stay where they were, and the field takes at most 40 characters."""
+    main = page.get_by_test_id("stMain")
+    classes = set(dataset.count_images(site["data"]))
+    draw(page, shape_strokes("circle", seed=6))
+    expect(metric(main, "Prediction")).to_be_visible()
+    wait_idle(page)
+    page.locator(".st-key-label_choice").click()
+    page.get_by_role("option", name="+ New class…", exact=True).click()
+    wait_idle(page)
+    field = page.locator(".st-key-new_label input")
+    field.press_sequentially("x" * 45)  # typed: the field stops at 40
+    assert field.input_value() == "x" * 40
+    watched = {
+        "class buttons": quick_button(page, "triangle"),
+        "save": page.locator(".st-key-save button"),
+        "canvas": page.locator(CANVAS),
+    }
+    where = {name: locator.bounding_box() for name, locator in watched.items()}
+    field.fill("a/b")
+    field.press("Enter")
+    wait_idle(page)
+    page.locator(".st-key-save button").click()
+    line = page.locator("[data-refusal]").filter(has_text="is not allowed")
+    expect(line).to_have_count(1)
+    wait_idle(page)
+    assert line.bounding_box()["height"] < 30  # one line
+    for name, locator in watched.items():
+        assert locator.bounding_box() == where[name], name
+    assert set(dataset.count_images(site["data"])) == classes
 
 
 def test_save_puts_the_drawing_in_the_chosen_class_and_split(page, site):
