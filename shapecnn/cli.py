@@ -227,13 +227,32 @@ def cmd_synth(args) -> int:
 
 
 def cmd_train(args) -> int:
-    import numpy as np
-
-    from shapecnn.training import load_training_data, resolve_recipe, train
+    from shapecnn.config import resolve_recipe
+    from shapecnn.jobs import ModelLock
 
     recipe = resolve_recipe(
         args.recipe, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed
     )
+    # The same lock the page's training jobs take: one run per model file, whoever starts it.
+    lock = ModelLock(args.model)
+    if not lock.acquire(f"python -m shapecnn train (pid {os.getpid()})"):
+        print(
+            f"{PROG}: {_shown(Path(args.model))} is being trained by {lock.holder()}; "
+            "wait for it to finish, or train into another file with --model",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        return _train_holding_lock(args, recipe)
+    finally:
+        lock.release()
+
+
+def _train_holding_lock(args, recipe) -> int:
+    import numpy as np
+
+    from shapecnn.training import load_training_data, train
+
     data = load_training_data(args.data)
     n_classes = len(data.class_names)
     print(f"Found {len(data.train)} images belonging to {n_classes} classes.")
@@ -244,8 +263,8 @@ def cmd_train(args) -> int:
         metrics = " - ".join(f"{key}: {logs[key]:.4f}" for key in order if key in logs)
         print(f"Epoch {epoch}/{recipe.epochs} - {metrics}", flush=True)
 
-    result = train(args.data, recipe, model_path=args.model, data=data, on_epoch_end=report)
-    print(f"trained {result.metadata['epochs_run']} epochs in {result.seconds:.1f} s")
+    result = train(data, recipe, model_path=args.model, on_epoch_end=report)
+    print(f"trained {result.metadata.epochs_run} epochs in {result.seconds:.1f} s")
     print("-- Evaluate --")
     if result.evaluation is None:
         for note in result.notes:
@@ -309,13 +328,14 @@ def cmd_predict(args) -> int:
             message = str(error) if str(path) in str(error) else f"{path}: {error}"
             print(f"{PROG} predict: error: {message}", file=sys.stderr)
             continue
-        label = max(probabilities, key=probabilities.get)
+        label = probabilities.label
         if args.json:
-            line = {"file": str(path), "label": label, "probabilities": probabilities}
+            line = {"file": str(path), **probabilities.to_dict()}
             print(json.dumps(line, ensure_ascii=False), flush=True)
         else:
             shown = "  ".join(f"{name} {p:.3f}" for name, p in probabilities.items())
-            print(f"{path}: {label} ({probabilities[label]:.1%})  [{shown}]", flush=True)
+            verdict = f"not sure, closest {label}" if probabilities.unsure else label
+            print(f"{path}: {verdict} ({probabilities[label]:.1%})  [{shown}]", flush=True)
     return 1 if refused else 0
 
 

@@ -1,18 +1,25 @@
 """Background training jobs: at most one per model file, visible to every session of a page.
 
-A page asks a `JobRegistry` to start training and returns at once; the job trains in a thread
-and records its progress (epoch, loss and accuracy history, result) where any session, and any
-reload of the page, can read it. Starting a job for a model file that is already being trained
-returns the running job instead of a second one. A lock file next to the model (`flock`) keeps a
-second process, such as another server, from training the same file at the same time.
+A page asks a `JobRegistry` to start training and returns at once. The training itself runs in a
+child process (multiprocessing, spawn): TensorFlow is imported there, never in the page's server
+process, and the child runs at a lower priority (nice +10) with TensorFlow held to one thread,
+so the page's strokes stay quick while it trains. The child stays warm between runs (TensorFlow,
+the shape base and the drawings' features loaded), so a retrain does not pay the 4.5 s import
+again; it exits by itself after WORKER_IDLE_SECONDS without work, so an idle page holds no
+TensorFlow memory.
 
-TensorFlow is imported by the job's thread, not by this module, so a page can create a registry
-without paying for it.
+The job records its progress (epoch, loss and accuracy history, result) where any session, and
+any reload of the page, can read it. Starting a job for a model file that is already being
+trained returns the running job instead of a second one. A lock file next to the model (`flock`)
+keeps a second process (another server, the CLI) from training the same file at the same time.
+Cancel ends the child: nothing is saved, the previous model stays.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import multiprocessing
 import os
 import threading
 import time
@@ -21,8 +28,14 @@ import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from shapecnn.config import RECIPES, Recipe
+from shapecnn.config import Recipe, resolve_recipe
 from shapecnn.errors import ShapeCNNError
+
+# A warm training process with nothing to do for this long exits (and frees its memory).
+WORKER_IDLE_SECONDS = 300.0
+# How the child is held back, so that it never takes the page's core.
+WORKER_NICE = 10
+WORKER_THREADS = 1
 
 STARTING, RUNNING, DONE, FAILED, CANCELLED = "starting", "running", "done", "failed", "cancelled"
 ACTIVE_STATES = (STARTING, RUNNING)
@@ -45,7 +58,9 @@ class ModelLock:
         self.path = lock_path(model_path)
         self._fd: int | None = None
 
-    def acquire(self) -> bool:
+    def acquire(self, owner: str | None = None) -> bool:
+        """Take the lock if it is free; `owner` (who holds it, e.g. "the page, pid 12") is
+        written into the lock file, for the message another process shows."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -54,7 +69,17 @@ class ModelLock:
             os.close(fd)
             return False
         self._fd = fd
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (owner or f"process {os.getpid()}").encode()[:200], 0)
         return True
+
+    def holder(self) -> str:
+        """Who wrote the lock file last (the holder, while it is held)."""
+        try:
+            return self.path.read_text(errors="replace").strip()[:200] or "another process"
+        except OSError:
+            return "another process"
 
     def release(self) -> None:
         if self._fd is not None:
@@ -108,6 +133,8 @@ class JobSnapshot:
     cancel_requested: bool
     result: JobResult | None
     error: str | None
+    # The training process's id (None before it started): never the page's own.
+    worker_pid: int | None = None
 
     @property
     def active(self) -> bool:
@@ -121,25 +148,30 @@ class JobSnapshot:
         return min(1.0, self.epoch / max(1, self.recipe.epochs))
 
 
-def make_recipe(recipe: str = "default", **overrides) -> Recipe:
-    """A named recipe with the non-None overrides applied (checked again when training starts)."""
-    if recipe not in RECIPES:
-        raise ShapeCNNError(f"recipe must be one of {', '.join(RECIPES)}; got {recipe!r}")
-    return RECIPES[recipe].with_overrides(**overrides)
+# Recipe lookup has one owner (config.resolve_recipe); the page names it through jobs.
+make_recipe = resolve_recipe
 
 
 class TrainingJob:
-    """One training run in a thread: progress, history, cancel and the result."""
+    """One training run in the registry's warm child process: progress, history, cancel, the
+    result. A thread of the page's process follows the child's messages."""
 
-    def __init__(self, data: str | os.PathLike, model_path: str | os.PathLike, recipe: Recipe):
+    def __init__(
+        self,
+        data: str | os.PathLike,
+        model_path: str | os.PathLike,
+        recipe: Recipe,
+        worker: _Worker | None = None,
+    ):
         self.id = uuid.uuid4().hex[:12]
         self.data = Path(data)
         self.model_path = Path(model_path)
         self.recipe = recipe
+        self._worker = worker if worker is not None else _Worker()
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._state = STARTING
-        self._message = "Loading the drawings and TensorFlow"
+        self._message = "Loading the drawings" if self._worker.warm else "Starting TensorFlow"
         self._epoch = 0
         self._history: list[dict[str, float]] = []
         self._started_at = time.time()
@@ -154,7 +186,7 @@ class TrainingJob:
         self._thread.start()
 
     def cancel(self) -> None:
-        """Ask the job to stop after the current batch; the previous model stays."""
+        """Stop the run: the child process ends, nothing is saved, the previous model stays."""
         with self._lock:
             if self._state in ACTIVE_STATES:
                 self._message = "Cancelling"
@@ -186,46 +218,41 @@ class TrainingJob:
                 cancel_requested=self._cancel.is_set(),
                 result=self._result,
                 error=self._error,
+                worker_pid=self._worker.pid,
             )
 
-    # --- the thread ---------------------------------------------------------------------------
+    # --- the following thread -----------------------------------------------------------------
 
     def _set(self, **changes) -> None:
         with self._lock:
             for name, value in changes.items():
                 setattr(self, f"_{name}", value)
 
-    def _on_epoch_end(self, epoch: int, logs: dict) -> None:
-        with self._lock:
-            self._epoch = epoch
-            self._history.append({"epoch": epoch, **logs})
-            if not self._cancel.is_set():
-                self._message = f"Epoch {epoch} of at most {self.recipe.epochs}"
+    def _on_message(self, kind: str, payload) -> None:
+        if kind == "loaded":
+            self._set(state=RUNNING, message=f"Training on {payload} drawings")
+        elif kind == "epoch":
+            epoch, logs = payload
+            with self._lock:
+                self._epoch = epoch
+                self._history.append({"epoch": epoch, **logs})
+                if not self._cancel.is_set():
+                    self._message = f"Epoch {epoch} of at most {self.recipe.epochs}"
 
     def _run(self) -> None:
         try:
-            from shapecnn.training import load_training_data, train
-
-            data = load_training_data(self.data)
-            if self._cancel.is_set():
-                self._finish(CANCELLED, "Cancelled before training started")
-                return
-            self._set(state=RUNNING, message=f"Training on {len(data.train)} drawings")
-            result = train(
-                self.data,
-                self.recipe,
-                model_path=self.model_path,
-                data=data,
-                on_epoch_end=self._on_epoch_end,
-                should_stop=self._cancel.is_set,
+            outcome, payload = self._worker.run(
+                ("train", str(self.data), str(self.model_path), self.recipe),
+                on_message=self._on_message,
+                cancelled=self._cancel.is_set,
             )
-            if result.cancelled:
+            if outcome == "done":
+                self._set(result=payload)
+                self._finish(DONE, f"Trained {payload.epochs_run} epochs")
+            elif outcome == "cancelled":
                 self._finish(CANCELLED, "Cancelled: the previous model is kept")
-                return
-            self._set(result=_summarise(result))
-            self._finish(DONE, f"Trained {result.metadata['epochs_run']} epochs")
-        except ShapeCNNError as error:
-            self._finish(FAILED, "Training failed", error=str(error))
+            else:
+                self._finish(FAILED, "Training failed", error=str(payload))
         except Exception as error:  # noqa: BLE001 - a thread must report, never die silently
             traceback.print_exc()
             self._finish(FAILED, "Training failed", error=f"{type(error).__name__}: {error}")
@@ -237,33 +264,150 @@ class TrainingJob:
         self._set(state=state, message=message, error=error, finished_at=time.time())
 
 
-def _summarise(result) -> JobResult:
-    data = result.data
-    evaluation = result.evaluation
-    misclassified = []
-    if evaluation is not None:
-        predicted = result.test_probabilities.argmax(axis=1)
-        for path, true, guess, probabilities in zip(
-            data.test.paths, data.test.y, predicted, result.test_probabilities, strict=True
-        ):
-            if true != guess:
-                misclassified.append(
-                    Misclassified(
-                        Path(path),
-                        data.class_names[true],
-                        data.class_names[guess],
-                        float(probabilities[guess]),
-                    )
-                )
+class _Worker:
+    """A warm child process that trains, one run at a time.
+
+    Messages from the child: ("loaded", n drawings), ("epoch", (epoch, logs)), then one of
+    ("done", JobResult), ("failed", message). It is started on first use and again after it
+    was cancelled (ended), crashed or went idle.
+    """
+
+    def __init__(self):
+        self._process = None
+        self._connection = None
+        self._lock = threading.Lock()
+
+    @property
+    def warm(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        process = self._process
+        return process.pid if process is not None else None
+
+    def _ensure(self) -> None:
+        if self.warm:
+            return
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe()
+        process = context.Process(
+            target=_worker_main, args=(theirs, WORKER_IDLE_SECONDS), daemon=True
+        )
+        process.start()
+        theirs.close()
+        self._process, self._connection = process, ours
+
+    def warm_up(self) -> None:
+        """Start the child now (it imports TensorFlow and the base) so a Train click is quick."""
+        with self._lock:
+            self._ensure()
+            self._connection.send(("warm",))
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            process.terminate()
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def run(self, command, on_message, cancelled) -> tuple[str, object]:
+        with self._lock:
+            self._ensure()
+            connection = self._connection
+            try:
+                connection.send(command)
+            except (BrokenPipeError, OSError):  # it went idle and exited just now
+                self.stop()
+                self._ensure()
+                connection = self._connection
+                connection.send(command)
+            while True:
+                if cancelled():
+                    self.stop()
+                    return "cancelled", None
+                try:
+                    ready = connection.poll(0.1)
+                    message = connection.recv() if ready else None
+                except (EOFError, OSError):
+                    if self._process is not None:
+                        self._process.join(5)
+                    code = self._process.exitcode if self._process else None
+                    self.stop()
+                    return "failed", f"the training process ended unexpectedly (exit {code})"
+                if message is None:
+                    continue
+                kind, payload = message
+                if kind in ("done", "failed"):
+                    return kind, payload
+                on_message(kind, payload)
+
+
+def _worker_main(connection, idle_seconds: float) -> None:
+    """The child: hold back, import TensorFlow once, then train what the parent sends."""
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICE)
+    # Read by TensorFlow when it starts (shapecnn._tensorflow runs its first operation at once).
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+        os.environ[name] = str(WORKER_THREADS)
+    from shapecnn import training
+
+    while connection.poll(idle_seconds):
+        try:
+            command = connection.recv()
+        except (EOFError, OSError):
+            return  # the page's process is gone
+        if command[0] == "warm":
+            with contextlib.suppress(ShapeCNNError):
+                training.warm_up()
+            continue
+        _, data, model_path, recipe = command
+        try:
+            connection.send(
+                ("done", _train_and_summarise(training, data, model_path, recipe, connection))
+            )
+        except ShapeCNNError as error:
+            connection.send(("failed", str(error)))
+        except (BrokenPipeError, EOFError):
+            return
+        except Exception as error:  # noqa: BLE001 - report to the page, keep serving
+            traceback.print_exc()
+            connection.send(("failed", f"{type(error).__name__}: {error}"))
+
+
+def _train_and_summarise(training, data, model_path, recipe, connection) -> JobResult:
+    loaded = training.load_training_data(data)
+    connection.send(("loaded", len(loaded.train)))
+    result = training.train(
+        loaded,
+        recipe,
+        model_path=model_path,
+        on_epoch_end=lambda epoch, logs: connection.send(("epoch", (epoch, logs))),
+    )
+    return summarise(result)
+
+
+def summarise(result) -> JobResult:
+    """What the page shows of a finished run (picklable, small)."""
+    data, evaluation, metadata = result.data, result.evaluation, result.metadata
+    wrong = [
+        Misclassified(Path(item["path"]), item["true"], item["predicted"], item["confidence"])
+        for item in metadata.misclassified
+    ]
     return JobResult(
         classes=list(data.class_names),
         counts=data.counts,
-        epochs_run=int(result.metadata["epochs_run"]),
+        epochs_run=int(metadata.epochs_run),
         seconds=float(result.seconds),
         accuracy=evaluation.accuracy if evaluation else None,
         per_class=dict(evaluation.per_class) if evaluation else {},
         confusion=evaluation.confusion if evaluation else [],
-        misclassified=misclassified,
+        misclassified=wrong,
         skipped=list(data.skipped),
         notes=list(result.notes),
         model_path=result.model_path,
@@ -275,7 +419,10 @@ class JobRegistry:
     """The training jobs of one process, by model file; share one instance across sessions."""
 
     _jobs: dict[str, TrainingJob] = field(default_factory=dict)
+    _workers: dict[str, _Worker] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Written into the lock file: who holds it, for the message another process shows.
+    owner: str = field(default_factory=lambda: f"the page (pid {os.getpid()})")
 
     @staticmethod
     def _key(model_path: str | os.PathLike) -> str:
@@ -296,19 +443,36 @@ class JobRegistry:
 
         Raises JobBusyError when another process holds the model's lock.
         """
-        recipe = recipe if recipe is not None else make_recipe()
+        recipe = resolve_recipe(recipe if recipe is not None else "default")
         with self._lock:
             key = self._key(model_path)
             running = self._jobs.get(key)
             if running is not None and running.active:
                 return running, False
             model_lock = ModelLock(model_path)
-            if not model_lock.acquire():
+            if not model_lock.acquire(self.owner):
                 raise JobBusyError(
-                    f"{model_path} is being trained by another process; "
-                    "wait for it to finish and reload"
+                    f"{model_path} is being trained by another process "
+                    f"({model_lock.holder()}); wait for it to finish and reload"
                 )
-            job = TrainingJob(data, model_path, replace(recipe))
+            worker = self._workers.setdefault(key, _Worker())
+            job = TrainingJob(data, model_path, replace(recipe), worker)
             self._jobs[key] = job
             job.start(model_lock)
             return job, True
+
+    def warm_up(self, model_path: str | os.PathLike) -> None:
+        """Start the training process for this model file ahead of the first Train click."""
+        with self._lock:
+            worker = self._workers.setdefault(self._key(model_path), _Worker())
+        if not worker.warm:
+            worker.warm_up()
+
+    def shutdown(self) -> None:
+        """End every training process (running jobs fail as cancelled)."""
+        for job in list(self._jobs.values()):
+            job.cancel()
+        for job in list(self._jobs.values()):
+            job.join(30)
+        for worker in self._workers.values():
+            worker.stop()

@@ -90,3 +90,33 @@ def test_another_process_training_blocks_until_it_is_killed(small):
     job, started = registry.start(data, model, long_recipe())
     assert started
     stop(job)
+
+
+def test_the_cli_refuses_to_train_a_model_the_page_is_training(small):
+    data, model = small
+    page = jobs.ModelLock(model)
+    assert page.acquire("the page (pid 4242)")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "shapecnn", "train", "--data", str(data), "--model", str(model)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        page.release()
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "being trained by the page (pid 4242)" in lines[0]
+    assert not model.exists()
+
+
+def test_the_page_says_who_holds_a_model_the_cli_is_training(small):
+    data, model = small
+    cli = jobs.ModelLock(model)
+    assert cli.acquire("python -m shapecnn train (pid 77)")
+    try:
+        with pytest.raises(JobBusyError, match=r"python -m shapecnn train \(pid 77\)"):
+            JobRegistry().start(data, model, long_recipe())
+    finally:
+        cli.release()

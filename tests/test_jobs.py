@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from shapecnn import jobs
@@ -29,14 +31,15 @@ def test_a_model_lock_is_exclusive_until_released(tmp_path):
 
 def test_make_recipe_applies_overrides_and_refuses_unknown_names():
     recipe = jobs.make_recipe("default", epochs=3, augment=None)
-    assert recipe.epochs == 3 and recipe.augment is True
+    assert recipe.epochs == 3 and recipe.augment is True and recipe.architecture == "base"
     with pytest.raises(ShapeCNNError, match="recipe must be one of"):
         jobs.make_recipe("fancy")
 
 
 def test_a_job_reports_every_epoch_saves_the_model_and_summarises(data, tmp_path):
     model = tmp_path / "m.keras"
-    job, started = jobs.JobRegistry().start(data, model, jobs.make_recipe(epochs=3, augment=False))
+    recipe = jobs.make_recipe("tutorial", epochs=3)
+    job, started = jobs.JobRegistry().start(data, model, recipe)
     assert started
     assert job.join(timeout=120)
     snapshot = job.snapshot()
@@ -46,6 +49,8 @@ def test_a_job_reports_every_epoch_saves_the_model_and_summarises(data, tmp_path
     assert snapshot.progress == 1.0 and not snapshot.active
     result = snapshot.result
     assert model.is_file() and result.model_path == model
+    # TensorFlow trained in a child process, not in this one.
+    assert snapshot.worker_pid not in (None, os.getpid())
     assert result.classes == ["circle", "rectangle", "triangle"]
     assert sum(map(sum, result.confusion)) == 6  # every test drawing
     wrong = sum(result.confusion[i][j] for i in range(3) for j in range(3) if i != j)
