@@ -10,15 +10,23 @@ from html import escape
 
 # Less empty space above the title: the canvas and the prediction fit a laptop screen.
 # The canvas's undo/redo toolbar waits, invisible, over the canvas's top right strip until
-# hovered, and swallows a stroke started there (issue #4): keep it above the canvas. The
-# canvas lives in a shadow root that page CSS cannot reach, so the script hands it the rule,
-# also when a new canvas is created (Clear); the element holding the script takes no space.
+# hovered, and swallows a stroke started there (issue #4): keep it above the canvas. Of its
+# buttons only Undo and Redo stay: someone who draws has no use for "Update the app with this
+# drawing" (every stroke does), "Edit", "Bring forward / Send backward" or the component's own
+# reset (the page's Clear button starts a new canvas). The canvas lives in a shadow root that
+# page CSS cannot reach, so the script hands it the rules, also when a new canvas is created
+# (Clear); the element holding the script takes no space.
+CANVAS_TOOLBAR_CSS = (
+    ".dc-toolbar{top:auto!important;bottom:100%}"
+    ".dc-icon-button:not([aria-label=Undo]):not([aria-label=Redo]),"
+    ".dc-toolbar-separator,.dc-toolbar-contextual{display:none!important}"
+)
 PAGE_STYLE = (
     "<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}"
     "[data-testid='stElementContainer']:has(>.stHtml>script){display:none}</style>"
     "<script>(()=>{if(window.shapecnnToolbarRule)return;"
     "const rule=window.shapecnnToolbarRule=new CSSStyleSheet();"
-    "rule.replaceSync('.dc-toolbar{top:auto!important;bottom:100%}');"
+    f"rule.replaceSync('{CANVAS_TOOLBAR_CSS}');"
     "const adopt=r=>{if(!r.adoptedStyleSheets.includes(rule))"
     "r.adoptedStyleSheets=[...r.adoptedStyleSheets,rule];};"
     "const attach=Element.prototype.attachShadow;"

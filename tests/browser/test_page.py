@@ -71,6 +71,30 @@ def test_a_stroke_started_under_the_top_right_edge_registers(page):
     wait_idle(page)
 
 
+def test_the_canvas_toolbar_offers_only_undo_and_redo_beside_clear(page):
+    """Someone who draws gets undo, redo and the page's Clear; not the component's "Update the
+    app", "Edit", "Bring forward / Send backward" or its own reset (issue 15, point 8)."""
+    main = page.get_by_test_id("stMain")
+    draw(page, shape_strokes("circle", seed=8))
+    expect(metric(main, "Prediction")).to_have_count(1)
+    wait_idle(page)
+    box = page.locator(CANVAS).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    toolbar = page.locator(".dc-toolbar")
+    expect(toolbar).to_have_css("opacity", "1")
+    shown = [
+        b.get_attribute("aria-label") for b in toolbar.locator("button").all() if b.is_visible()
+    ]
+    assert shown == ["Undo", "Redo"]
+    expect(main.get_by_role("button", name="Clear")).to_be_visible()
+    page.get_by_role("button", name="Undo").click()
+    expect(metric(main, "Prediction")).to_have_count(0)
+    wait_idle(page)
+    page.get_by_role("button", name="Redo").click()
+    expect(metric(main, "Prediction")).to_have_count(1)
+    wait_idle(page)
+
+
 INK = """canvas => {
   const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
   let dark = 0;
