@@ -67,9 +67,8 @@ SYSTEM_NAMES = frozenset(
     {"__MACOSX", "$RECYCLE.BIN", "System Volume Information", "lost+found"}
     | {"Thumbs.db", "desktop.ini", "Desktop.ini"}
 )
-# Hidden names in the dataset root: the lock file, and the work folders of imports, class
-# deletions and renames (left behind only by a crash, and finished or undone by the next write).
-LOCK_NAME = ".shapecnn.lock"
+# Hidden names in the dataset root: the work folders of imports, class deletions and renames
+# (left behind only by a crash, and finished or undone by the next write).
 STAGING_PREFIX = ".staging-"
 TRASH_PREFIX = ".trash-"
 RENAME_PREFIX = ".rename-"
@@ -291,10 +290,9 @@ _held = threading.local()
 
 @contextlib.contextmanager
 def dataset_lock(root: str | os.PathLike):
-    """Hold the dataset's lock file (flock) while class folders are created, renamed or deleted
-    and imports are published; re-entrant within one thread.
-
-    Where the file system cannot lock (or the dataset is read-only), writes go ahead unlocked.
+    """Hold the dataset's lock (flock on the root folder itself, so no lock file appears in it)
+    while class folders are created, renamed or deleted and imports are published; re-entrant
+    within one thread. Where the file system cannot lock, writes go ahead unlocked.
     """
     root = Path(root)
     key = os.path.abspath(root)
@@ -308,7 +306,7 @@ def dataset_lock(root: str | os.PathLike):
         root.mkdir(parents=True, exist_ok=True)
     descriptor = None
     try:
-        descriptor = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        descriptor = _open_folder(root)
         fcntl.flock(descriptor, fcntl.LOCK_EX)
     except OSError:
         if descriptor is not None:
@@ -321,6 +319,10 @@ def dataset_lock(root: str | os.PathLike):
         held.discard(key)
         if descriptor is not None:
             os.close(descriptor)  # releases the lock
+
+
+def _open_folder(folder: Path) -> int:
+    return os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
 
 
 @contextlib.contextmanager
@@ -486,12 +488,11 @@ def save_drawing(
 #
 # An import stages its files in root/.staging-<id>/, then publishes them all under the dataset
 # lock, logging each name before it is made; deleting and renaming a class work in
-# root/.trash-<id>/ and root/.rename-<id>/. Each work folder holds a lock file (flock) for as
-# long as its process lives, so the next writer can tell a crashed one from a running one: a
+# root/.trash-<id>/ and root/.rename-<id>/. Each work folder is locked (flock on the folder) for
+# as long as its process lives, so the next writer can tell a crashed one from a running one: a
 # crashed import is undone (unless it had finished publishing), a crashed delete or rename is
 # finished.
 
-_OWNER = "owner.lock"
 _LOG = "published.log"
 _DONE = "COMMITTED"
 _PLAN = "plan.json"
@@ -507,7 +508,7 @@ class _WorkFolder:
         self.root.mkdir(parents=True, exist_ok=True)
         self.path.mkdir()
         try:
-            self._owner = os.open(self.path / _OWNER, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            self._owner = _open_folder(self.path)
             fcntl.flock(self._owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             pass  # no locks here: the folder's age tells a crashed owner instead
@@ -523,7 +524,7 @@ class _WorkFolder:
 
 def _owner_alive(folder: Path) -> bool:
     try:
-        descriptor = os.open(folder / _OWNER, os.O_RDWR | os.O_CLOEXEC)
+        descriptor = _open_folder(folder)
     except OSError:
         descriptor = None
     try:
@@ -537,7 +538,7 @@ def _owner_alive(folder: Path) -> bool:
     finally:
         if descriptor is not None:
             os.close(descriptor)
-    try:  # no lock file (yet) or no locks on this file system: young means maybe running
+    try:  # no locks on this file system: young means maybe running
         return time.time() - folder.stat().st_mtime < STALE_TEMP_SECONDS
     except OSError:
         return False

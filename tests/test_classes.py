@@ -127,7 +127,6 @@ def test_a_delete_killed_half_way_is_finished_by_the_next_write(dataset_root):
     # with the plan (no live owner), and the test folder still in place.
     trash = dataset_root / f"{dataset.TRASH_PREFIX}crashed"
     trash.mkdir()
-    (trash / "owner.lock").touch()  # its owner's lock, released when the owner died
     (trash / "plan.json").write_text('{"label": "circle"}')
     (dataset_root / "train" / "circle").rename(trash / "train-0")
     dataset.save_drawing(dataset_root, "triangle", canvas_rgba(draw_outline("triangle")))
@@ -139,7 +138,6 @@ def test_a_delete_killed_half_way_is_finished_by_the_next_write(dataset_root):
 def test_a_rename_killed_half_way_is_finished_by_the_next_write(dataset_root):
     journal = dataset_root / f"{dataset.RENAME_PREFIX}crashed"
     journal.mkdir()
-    (journal / "owner.lock").touch()
     (journal / "plan.json").write_text('{"old": "circle", "new": "ring"}')
     (dataset_root / "train" / "circle").rename(dataset_root / "train" / "ring")
     assert dataset.clean_temp_files(dataset_root) == 1

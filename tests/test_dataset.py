@@ -38,7 +38,7 @@ def test_saved_drawing_lands_in_its_class_folder_as_a_png(tmp_path):
         assert image.size == (280, 280)
         assert image.mode == "L"
         assert np.asarray(image).min() == 0  # the ink is there
-    assert [p.name for p in tmp_path.rglob("[!.]*") if p.is_file()] == [path.name]
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [path.name]
 
 
 def test_auto_split_keeps_one_in_four_in_test_like_the_tutorial(tmp_path):

@@ -53,8 +53,8 @@ def images(folder: Path, n: int, shape: str = "circle", busy: bool = False) -> l
 
 
 def visible_files(root: Path) -> list[Path]:
-    """Every file in the dataset except the lock file (hidden files included)."""
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != dataset.LOCK_NAME)
+    """Every file in the dataset, hidden ones included."""
+    return sorted(p for p in root.rglob("*") if p.is_file())
 
 
 def work_folders(root: Path) -> list[str]:
