@@ -196,6 +196,11 @@ def _reason(error: OSError) -> str:
 def _kind(entry: os.DirEntry) -> str:
     """'dir', 'file' (a regular file), or why the entry is neither (a reason for a problem)."""
     try:
+        if not entry.is_symlink():  # the folder listing's own type: no stat() per file
+            if entry.is_file(follow_symlinks=False):
+                return "file"
+            if entry.is_dir(follow_symlinks=False):
+                return "dir"
         mode = entry.stat().st_mode  # follows symbolic links, as listing a folder does
     except OSError as error:
         if entry.is_symlink():
