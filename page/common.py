@@ -86,6 +86,18 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+# --- the model file ----------------------------------------------------------------------------
+
+
+def model_problem(error: Exception) -> str:
+    """One line for a model file the page cannot use, whatever broke reading it: the page stays
+    whole, and training a new model replaces the file."""
+    reason = " ".join(views.describe_error(error).split())  # one line, whatever it held
+    if len(reason) > 300:
+        reason = reason[:300] + "…"
+    return f"The model file cannot be used: {reason}"
+
+
 # --- labels typed on the page ------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from page.common import (
     job_registry,
     label_refusal,
     load_classifier,
+    model_problem,
     refusal_line,
     short_error,
 )
@@ -93,10 +94,11 @@ def prediction_section(settings: Settings, drawing, training: bool) -> views.Pre
         return None
     try:
         classifier = load_classifier(str(settings.model), stamp)
-    except ShapeCNNError as error:
-        st.error(f"The model could not be loaded: {error}")
+        prediction = views.predict_drawing(classifier, drawing)
+    except Exception as error:  # noqa: BLE001 - a bad model file must not take the page down
+        st.error(model_problem(error))
+        st.caption("**Train model** below the canvas makes a new one in its place.")
         return None
-    prediction = views.predict_drawing(classifier, drawing)
     if prediction is None:
         st.info("Draw a shape on the canvas: the prediction appears when you lift the pen.")
         return None

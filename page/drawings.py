@@ -76,7 +76,14 @@ def import_section(settings: Settings, classes: list[str]) -> None:
         choice = st.selectbox("Class of the images", [*classes, NEW_CLASS], key="import_choice")
         label = choice
         if choice == NEW_CLASS:
-            label = st.text_input("New class name", key="import_new_label", help=dataset.LABEL_RULE)
+            label = clean_label(
+                st.text_input(
+                    "New class name",
+                    key="import_new_label",
+                    max_chars=dataset.MAX_LABEL_LENGTH,
+                    help=dataset.LABEL_RULE,
+                )
+            )
         if st.button("Import", key="import", disabled=not uploads, width="stretch"):
             import_drawings(settings, uploads, label)
         if report is not None:
@@ -228,10 +235,10 @@ def rename_class(settings: Settings, old: str, new: str) -> str | None:
         return f"The class is already called {old}."
     try:
         dataset.rename_class(settings.data, old, new)
-    except (ShapeCNNError, OSError) as error:
-        return (
-            short_error(error) if isinstance(error, ShapeCNNError) else views.describe_error(error)
-        )
+    except ShapeCNNError as error:
+        return short_error(error)
+    except OSError as error:
+        return views.describe_error(error)
     session = state.current()
     session.pending_browse_class = new
     if state.widget_value(state.Key.LABEL_CHOICE) == old:

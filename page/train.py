@@ -6,7 +6,15 @@ from __future__ import annotations
 import streamlit as st
 
 from page import state, templates
-from page.common import THUMBNAILS_PER_ROW, Settings, counts_section, flash, job_registry, shown
+from page.common import (
+    THUMBNAILS_PER_ROW,
+    Settings,
+    counts_section,
+    flash,
+    job_registry,
+    model_problem,
+    shown,
+)
 from shapecnn import jobs, views
 from shapecnn.config import RECIPES, Recipe
 from shapecnn.errors import ShapeCNNError
@@ -22,8 +30,9 @@ def model_section(settings: Settings, dataset_classes: list[str]) -> views.Model
     st.caption(f"`{shown(settings.model)}`")
     try:
         info = views.model_info(settings.model)
-    except ShapeCNNError as error:
-        st.error(str(error))
+    except Exception as error:  # noqa: BLE001 - a bad model file must not take the page down
+        st.error(model_problem(error))
+        st.caption("**Train model** makes a new one in its place.")
         return None
     if info is None:
         st.info("No model yet: press **Train model** (here, or under the canvas).")
@@ -255,8 +264,8 @@ def train_button(settings: Settings, training: bool) -> None:
 def model_summary(settings: Settings) -> str:
     try:
         info = views.model_info(settings.model)
-    except ShapeCNNError as error:
-        return f"The model cannot be read: {error}."
+    except Exception as error:  # noqa: BLE001 - a bad model file must not take the page down
+        return f"{model_problem(error)} (training makes a new one)."
     if info is None:
         return "No model yet."
     accuracy = "" if info.test_accuracy is None else f", {info.test_accuracy:.0%} on its test split"

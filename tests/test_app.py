@@ -65,12 +65,13 @@ def canvas(monkeypatch) -> FakeCanvas:
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory) -> tuple[Path, Path]:
     """(dataset, model): a small synthetic dataset and a model trained on it for a few epochs."""
+    from shapecnn.config import resolve_recipe
     from shapecnn.training import train
 
     root = tmp_path_factory.mktemp("app") / "shapes"
     synth_dataset(root, per_class=12, seed=1)
     model = root.parent / "model.keras"
-    train(root, "default", model_path=model, epochs=4)
+    train(root, resolve_recipe("default", epochs=40), model_path=model)
     return root, model
 
 
@@ -1178,3 +1179,59 @@ def test_a_failed_run_started_under_the_canvas_says_why_there(monkeypatch, canva
     assert view_of(at) == "Draw"
     assert "Training failed" in texts(at.error) and "at least 2 classes" in texts(at.error)
     assert not (tmp_path / "one.keras").exists()
+
+
+# --- a model file the page cannot use (issue 14) -------------------------------------------------
+
+
+def test_a_model_file_of_random_bytes_is_named_in_one_line_and_a_new_one_can_be_trained(
+    monkeypatch, canvas, data, tmp_path
+):
+    bad = tmp_path / "bad.keras"
+    bad.write_bytes(np.random.default_rng(0).bytes(5000))
+    canvas.draw(drawing("circle"))
+    at = open_page(monkeypatch, data, bad)
+    assert not at.exception, at.exception
+    (error,) = at.error
+    assert error.value.startswith("The model file cannot be used:") and "\n" not in error.value
+    assert metric(at, "Prediction") is None
+    # The rest of the page is there: saving works, and Train is one click away.
+    assert button(at, "Save drawing") and quick_button(at, "circle")
+    assert "cannot be used" in texts(at.caption)
+    show(at, "Train")
+    assert "cannot be used" in texts(section(at, "Model", "error"))
+    set_training(at, epochs=2)
+    show(at, "Draw")
+    button(at, "Train model").click().run()
+    wait_for(at, lambda: metric(at, "Prediction") is not None, timeout=120)
+    assert not at.error
+    from shapecnn.inference import Classifier
+
+    assert Classifier.load(bad).classes == ["circle", "rectangle", "triangle"]
+
+
+def test_any_error_reading_the_model_file_leaves_the_page_whole(
+    monkeypatch, canvas, data, tmp_path
+):
+    """Whatever a malformed file makes the loader raise (not only shapecnn's own errors), the
+    page says it in one line and keeps the save panel and the Train button."""
+    from shapecnn import views
+    from shapecnn.inference import Classifier
+
+    odd = tmp_path / "odd.keras"
+    odd.write_bytes(b"PK\x03\x04 not really")
+
+    def broken(*_args, **_kwargs):
+        raise TypeError("class_names must be a list, got int")
+
+    monkeypatch.setattr(Classifier, "load", broken)
+    monkeypatch.setattr(views, "model_info", broken)
+    canvas.draw(drawing("triangle"))
+    at = open_page(monkeypatch, data, odd)
+    assert not at.exception, at.exception
+    assert "The model file cannot be used: TypeError: class_names must be" in texts(at.error)
+    assert not button(at, "Train model").disabled and button(at, "Save drawing")
+    show(at, "Train")
+    assert not at.exception, at.exception
+    assert "TypeError" in texts(section(at, "Model", "error"))
+    assert not button(at, "Train model").disabled
