@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from shapecnn import base as shape_base
 from shapecnn import synth
 from shapecnn.config import DEFAULT_DATA
-from shapecnn.preprocess import preprocess
+from shapecnn.preprocess import DEFAULT_CONFIG, preprocess
 
 OUT = Path(__file__).resolve().parent / "out"
 OUTPUT = Path(__file__).resolve().parent / "BASE.md"
@@ -73,7 +73,12 @@ def fold_base(hds: Path, fold: int | None, settings: dict) -> Path:
     held_people = fold_people(people, fold) if fold is not None else []
     held_kinds = [k for pair in HELD_OUT_PAIRS[fold] for k in pair] if fold is not None else []
     kinds = [k for k in synth.KINDS if k not in held_kinds]
-    recipe = {**settings, "kinds": kinds, "exclude_people": held_people}
+    recipe = {
+        **settings,
+        "kinds": kinds,
+        "exclude_people": held_people,
+        "preprocess": DEFAULT_CONFIG.to_dict(),
+    }
     key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:10]
     path = OUT / "bases" / f"fold{fold}-{key}.weights.h5"
     if path.is_file():

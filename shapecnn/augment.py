@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from shapecnn._tensorflow import keras, tf
+from shapecnn.variation import STRENGTHS
 
 PAPER = 1.0
 
@@ -136,15 +137,6 @@ class RandomStrokeWidth(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "amount": self.amount, "seed": self.seed}
-
-
-# How far each augmentation goes. "strong" is what the tutorial CNN trains with from scratch;
-# "mild" is for training from the shape base: a turn or a stretch stays small, because a user's
-# own classes may differ by just that (a square and a diamond, a circle and an ellipse).
-STRENGTHS = {
-    "strong": {"rotation": 20.0, "zoom": 0.2, "stretch": 0.2, "shear": 0.15, "shift": 0.1},
-    "mild": {"rotation": 6.0, "zoom": 0.1, "stretch": 0.05, "shear": 0.05, "shift": 0.06},
-}
 
 
 def build_augmentation(seed: int = 0, strength: str = "strong") -> keras.Sequential:

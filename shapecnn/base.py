@@ -32,6 +32,9 @@ from shapecnn.preprocess import DEFAULT_CONFIG, preprocess
 BASE_DIR = Path(__file__).resolve().parent / "base"
 BASE_WEIGHTS = BASE_DIR / "shape_base.weights.h5"
 BASE_RECIPE = BASE_DIR / "RECIPE.json"
+# The base alone exported for LiteRT (drawing -> embedding): a fresh clone predicts with it
+# before any model is trained (inference.StarterClassifier).
+BASE_EXPORT = BASE_DIR / "shape_base.tflite"
 EMBEDDING_SIZE = 128
 HDS_CLASSES = ("ellipse", "rectangle", "triangle", "other")
 # How the shipped base is made (python -m shapecnn pretrain); RECIPE.json beside the weights
@@ -215,11 +218,54 @@ def write_base(base, recipe: dict, path: str | os.PathLike = BASE_WEIGHTS) -> Pa
     temp = path.with_name(f".tmp-{os.getpid()}.weights.h5")
     base.save_weights(temp)
     os.replace(temp, path)
-    recipe_path = path.with_name("RECIPE.json")
+    from shapecnn._tensorflow import native_output_silenced
+
+    export = path.with_name(path.name.replace(".weights.h5", ".tflite"))
+    temp_export = export.with_name(f".tmp-{os.getpid()}.tflite")
+    with native_output_silenced():
+        base.export(str(temp_export), format="litert", verbose=False)
+    os.replace(temp_export, export)
+    recipe_path = path.with_name(path.name.replace(".weights.h5", "") + ".json")
+    if path == BASE_WEIGHTS:
+        recipe_path = BASE_RECIPE
     recipe_path.write_text(json.dumps(recipe, indent=2) + "\n")
     return path
 
 
-def timed(function, *args, **kwargs):
+def rebuild(
+    settings: dict, hds: str | os.PathLike | None, out: str | os.PathLike = BASE_WEIGHTS, log=None
+) -> tuple[Path, dict]:
+    """What `python -m shapecnn pretrain` does: corpus, pretraining, weights + RECIPE.json."""
+    from shapecnn import synth
+    from shapecnn._tensorflow import keras, tf
+
     started = time.perf_counter()
-    return function(*args, **kwargs), time.perf_counter() - started
+    kinds = list(synth.KINDS)
+    corpus = build_corpus(kinds, settings["per_kind"], settings["seed"], hds)
+    if log:
+        log(f"corpus: {len(corpus)} drawings of {len(corpus.kinds)} kinds")
+    report = (lambda e, logs: log(f"epoch {e + 1}: {logs}")) if log else None
+    base, history = pretrain(
+        corpus,
+        epochs=settings["epochs"],
+        batch_size=settings["batch_size"],
+        learning_rate=settings["learning_rate"],
+        seed=settings["seed"],
+        on_epoch_end=report,
+    )
+    people = sorted({int(p) for p in corpus.person if p >= 0})
+    recipe = {
+        "command": "python -m shapecnn pretrain"
+        + (" --hds ../shared/hds" if hds is not None else ""),
+        **settings,
+        "kinds": corpus.kinds,
+        "corpus_size": len(corpus),
+        "per_kind_counts": np.bincount(corpus.y, minlength=len(corpus.kinds)).tolist(),
+        "hds_people": [hds_people(hds)[i].name for i in people] if hds is not None else [],
+        "hds_credit": "Hand-drawn Shapes (HDS) dataset, github.com/frobertpixto/"
+        "hand-drawn-shapes-dataset, (c) 2022 Francois Robert, CC BY 4.0",
+        "final_accuracy": float(history["accuracy"][-1]),
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    return write_base(base, recipe, out), recipe

@@ -38,6 +38,9 @@ class PreprocessConfig:
     # Stretch the darkest pixel of the shrunk drawing to full black: a thin stroke that faded to
     # grey when 280 px became 24 px looks like a thick one again.
     normalize_contrast: bool = True
+    # How much of a flat drawing's aspect ratio is kept (1: all of it, the drawing fits a square;
+    # 0.5: its square root). Models saved before this setting existed used 1.
+    aspect_power: float = 0.5
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -23,9 +23,9 @@ from shapecnn import novelty
 from shapecnn.errors import ModelFileError
 from shapecnn.model import ModelFile, ModelMetadata, keras_model_from_archive, read_model_file
 from shapecnn.preprocess import preprocess
-from shapecnn.runtime import Runtime
+from shapecnn.runtime import BASE_OUTPUTS, Runtime
 
-__all__ = ["Classifier", "Prediction"]
+__all__ = ["Classifier", "Prediction", "StarterClassifier"]
 
 
 class Prediction(dict):
@@ -164,3 +164,87 @@ class Classifier:
         from shapecnn._tensorflow import tf
 
         return np.asarray(model(tf.constant(batch), training=False))
+
+
+class StarterClassifier(Classifier):
+    """Predictions before any model was trained: the shape base's features of a dataset's
+    training drawings, and each new drawing judged by its nearest ones.
+
+    A fresh clone has no model file (trained models never go into git), but it has the shape
+    base and the starter drawings: this answers from the first stroke, within a second of the
+    page opening, while the real model trains in the background. Probabilities are a softmax
+    over each class's closeness (mean cosine similarity to its K nearest drawings); "not sure"
+    uses the same thresholds as trained models.
+    """
+
+    # Closeness differences are small (cosines); this spreads them into probabilities.
+    TEMPERATURE = 0.02
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, class_names: list[str], root=None):
+        from shapecnn.base import BASE_EXPORT
+
+        if len(class_names) < 2:
+            raise ModelFileError("a classifier needs at least 2 classes")
+        try:
+            flatbuffer = BASE_EXPORT.read_bytes()
+        except OSError as error:
+            raise ModelFileError(f"the shape base's export is missing ({error})") from None
+        self._base_runtime = Runtime(flatbuffer, name=str(BASE_EXPORT), outputs=BASE_OUTPUTS)
+        x = np.asarray(x, np.float32)
+        features = np.concatenate(
+            [self._base_runtime.run(x[s : s + 256])["embedding"] for s in range(0, len(x), 256)]
+        )
+        kept, entry = novelty.fit(features, y, len(class_names), floor=novelty.FLOOR)
+        self.metadata = ModelMetadata(
+            class_names=list(class_names),
+            input_shape=self._base_runtime.input_shape,
+            architecture="base",
+            recipe={"name": "starter (shape base, nearest drawings)"},
+            data=str(root or ""),
+            novelty=entry,
+        )
+        self.path = None
+        self.classes = list(class_names)
+        self.preprocess_config = self.metadata.preprocess
+        self._input_shape = tuple(self.metadata.input_shape)
+        self._runtime = None
+        self._keras = None
+        self._novelty = novelty.Detector.from_model(self.metadata, kept)
+
+    @classmethod
+    def from_dataset(cls, root) -> StarterClassifier:
+        """From a dataset's training drawings (decoded and preprocessed once)."""
+        from shapecnn import dataset
+        from shapecnn.errors import DatasetError
+
+        classes = dataset.list_classes(root)
+        samples = dataset.load_samples(root, "train", classes)
+        present = sorted(set(samples.y.tolist()))
+        if len(present) < 2:
+            raise DatasetError(f"{root} needs drawings of at least 2 classes to predict")
+        return cls(samples.x, samples.y, classes, root)
+
+    @property
+    def uses_runtime(self) -> bool:
+        return True
+
+    @property
+    def model(self):
+        raise ModelFileError("the starter classifier has no Keras model: train one first")
+
+    def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        batch = np.asarray(batch, dtype=np.float32)
+        if batch.ndim != 4 or batch.shape[1:] != self._input_shape:
+            raise ValueError(f"inputs must be N x {self._input_shape}, got {batch.shape}")
+        features = self._base_runtime.run(batch)["embedding"]
+        closeness = np.stack(
+            [
+                self._novelty.closeness(features, np.full(len(features), c))
+                for c in range(len(self.classes))
+            ],
+            axis=1,
+        )
+        logits = (closeness - closeness.max(axis=1, keepdims=True)) / self.TEMPERATURE
+        probabilities = np.exp(logits)
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        return {"probabilities": probabilities.astype(np.float32), "embedding": features}

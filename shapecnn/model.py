@@ -108,8 +108,10 @@ class ModelMetadata:
             raise bad("class_names must be unique")
         if not isinstance(data.get("preprocess", {}), dict):
             raise bad("preprocess must be an object")
+        # Files from before aspect_power existed kept the whole aspect ratio.
+        settings = {"aspect_power": 1.0, **(data.get("preprocess") or {})}
         try:
-            preprocess = PreprocessConfig.from_dict(data.get("preprocess") or {})
+            preprocess = PreprocessConfig.from_dict(settings)
         except TypeError as error:
             raise bad(f"preprocess: {error}") from None
         if (
@@ -121,6 +123,8 @@ class ModelMetadata:
             or not 0 <= preprocess.margin <= 1
             or not isinstance(preprocess.ink_threshold, (int, float))
             or not 0 < preprocess.ink_threshold < 1
+            or not isinstance(preprocess.aspect_power, (int, float))
+            or not 0 <= preprocess.aspect_power <= 1
         ):
             raise bad("preprocess: size 8-128, channels 1 or 3, crop ink|none, margin 0-1")
         shape = (preprocess.size, preprocess.size, preprocess.channels)

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# "Not sure" below this mean cosine similarity to the predicted class's nearest training
+# drawings; calibrated on real people's drawings held out of the base (benchmarks/BASE.md).
+FLOOR = 0.80
 # Neighbours whose closeness is averaged.
 K = 3
 # Share of a class's own training drawings that may fall under its threshold.

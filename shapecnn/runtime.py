@@ -19,8 +19,10 @@ import numpy as np
 
 from shapecnn.errors import ModelFileError
 
-# Output names of the exported network, in the order the Keras model returns them.
+# Output names of an exported model, in the order the Keras model returns them; the shape base's
+# own export has the embedding alone.
 OUTPUTS = ("probabilities", "embedding")
+BASE_OUTPUTS = ("embedding",)
 
 
 class Runtime:
@@ -29,7 +31,7 @@ class Runtime:
     `run(batch)` returns {"probabilities": N x classes, "embedding": N x D (if exported)}.
     """
 
-    def __init__(self, flatbuffer: bytes, *, name: str = "the model"):
+    def __init__(self, flatbuffer: bytes, *, name: str = "the model", outputs=OUTPUTS):
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as error:  # pragma: no cover - a broken install
@@ -51,12 +53,13 @@ class Runtime:
             raise ModelFileError(f"{name}: its exported network must take N x H x W x C input")
         self.input_shape = tuple(int(n) for n in detail["shape"][1:])
         # Keras' exporter names the outputs output_0, output_1 ... in the model's output order.
+        names = outputs
         outputs = self._runner.get_output_details()
         self._outputs = {
-            key: f"output_{i}" for i, key in enumerate(OUTPUTS) if f"output_{i}" in outputs
+            key: f"output_{i}" for i, key in enumerate(names) if f"output_{i}" in outputs
         }
-        if "probabilities" not in self._outputs:
-            raise ModelFileError(f"{name}: its exported network has no probabilities output")
+        if names[0] not in self._outputs:
+            raise ModelFileError(f"{name}: its exported network has no {names[0]} output")
         self.output_sizes = {
             key: int(outputs[tensor]["shape"][-1]) for key, tensor in self._outputs.items()
         }

@@ -32,13 +32,14 @@ import numpy as np
 from shapecnn import base as shape_base
 from shapecnn import dataset, novelty
 from shapecnn._tensorflow import keras, tf
-from shapecnn.augment import STRENGTHS, build_augmentation
+from shapecnn.augment import build_augmentation
 from shapecnn.config import PreprocessConfig, Recipe, resolve_recipe
 from shapecnn.dataset import Samples
 from shapecnn.errors import DatasetError
 from shapecnn.evaluation import Evaluation, evaluate_predictions, misclassified
 from shapecnn.model import ModelMetadata, build_model, save_model
 from shapecnn.preprocess import DEFAULT_CONFIG
+from shapecnn.variation import random_affine
 
 # on_epoch_end(epoch, logs): epoch counts from 1; logs has loss, accuracy and, when there is test
 # data, test_loss and test_accuracy.
@@ -299,7 +300,7 @@ def train(
     kept = None
     if embeddings is not None:
         kept, metadata.novelty = novelty.fit(
-            embeddings, data.train.y, n_classes, floor=NOVELTY_FLOOR, seed=recipe.seed
+            embeddings, data.train.y, n_classes, floor=novelty.FLOOR, seed=recipe.seed
         )
     saved_to = None
     if model_path is not None and not cancelled:
@@ -321,9 +322,6 @@ def train(
 
 # Curves kept in a model file: enough for any run the recipes make.
 MAX_HISTORY_ROWS = 1000
-# "Not sure" below this mean cosine similarity to the predicted class's nearest training
-# drawings; calibrated on real people's drawings (benchmarks/bench_accuracy.py, "Not sure").
-NOVELTY_FLOOR = 0.80
 
 
 def predict_in_slices(model, x: np.ndarray) -> np.ndarray:
@@ -369,33 +367,16 @@ def augment_copies(x: np.ndarray, copies: int, seed: int, strength: str = "mild"
     """
     if copies == 0 or not len(x):
         return np.zeros((0, *x.shape[1:]), np.float32)
-    limits = STRENGTHS[strength]
     transforms = []
     for image in x:
         rng = np.random.default_rng([seed, zlib.crc32(np.ascontiguousarray(image).tobytes())])
         for _ in range(copies):
-            transforms.append(_random_affine(rng, limits, image.shape[1], image.shape[0]))
+            transforms.append(random_affine(rng, strength, image.shape[1], image.shape[0]))
     repeated = np.repeat(x, copies, axis=0)
     moved = keras.ops.image.affine_transform(
         repeated, np.asarray(transforms, np.float32), fill_value=1.0
     )
     return np.clip(np.asarray(moved), 0.0, 1.0)
-
-
-def _random_affine(rng, limits: dict, width: int, height: int) -> list[float]:
-    """One output-to-input map, as keras.ops.image.affine_transform takes it."""
-    angle = np.radians(rng.uniform(-limits["rotation"], limits["rotation"]))
-    scale = np.exp(rng.uniform(-1, 1) * np.log1p(limits["zoom"]))
-    aspect = np.exp(rng.uniform(-1, 1) * np.log1p(limits["stretch"]))
-    shear = rng.uniform(-limits["shear"], limits["shear"])
-    shift = rng.uniform(-limits["shift"], limits["shift"], 2) * (width, height)
-    sx, sy = scale * aspect, scale / aspect
-    cos, sin = np.cos(angle), np.sin(angle)
-    forward = np.array([[cos * sx, (cos * shear - sin) * sy], [sin * sx, (sin * shear + cos) * sy]])
-    inverse = np.linalg.inv(forward)
-    centre = np.array([(width - 1) / 2, (height - 1) / 2])
-    offset = centre - inverse @ (centre + shift)
-    return [*inverse[0], offset[0], *inverse[1], offset[1], 0.0, 0.0]
 
 
 def features_of(base, fingerprint: str, samples: Samples, copies: int, seed: int) -> np.ndarray:

@@ -31,7 +31,7 @@ from shapecnn.model import read_metadata
 
 @dataclass(frozen=True)
 class Prediction:
-    """What the model says about one drawing, and what it saw."""
+    """What the model says about one drawing (inference.Prediction), and what it saw."""
 
     label: str
     confidence: float
@@ -39,13 +39,15 @@ class Prediction:
     probabilities: dict[str, float]
     # The model's input (size x size x channels, white 1.0, ink 0.0).
     model_input: np.ndarray
+    # The drawing looks like none of the classes: `label` is only the closest.
+    unsure: bool = False
 
 
 def predict_drawing(classifier, drawing) -> Prediction | None:
     """Classify one drawing (canvas array, PIL image, file); None when it is blank.
 
     Preprocesses once (a blank drawing is found on the way, not by a second pass over the
-    canvas) and calls the classifier's compiled function, never `model.predict`.
+    canvas) and keeps the model's input for the page to show; the verdict is the classifier's.
     """
     if drawing is None:
         return None
@@ -53,10 +55,10 @@ def predict_drawing(classifier, drawing) -> Prediction | None:
         model_input = classifier.preprocess(drawing)
     except BlankDrawingError:
         return None
-    probabilities = classifier.predict_preprocessed(model_input[None])[0]
-    by_class = {name: float(p) for name, p in zip(classifier.classes, probabilities, strict=True)}
-    label = max(by_class, key=by_class.get)
-    return Prediction(label, by_class[label], by_class, model_input)
+    verdict = classifier.predict_batch(model_input[None])[0]
+    return Prediction(
+        verdict.label, verdict.confidence, dict(verdict), model_input, unsure=verdict.unsure
+    )
 
 
 def model_input_image(model_input: np.ndarray, size: int = 120) -> Image.Image:
@@ -79,10 +81,10 @@ def png_data_uri(image: Image.Image) -> str:
 
 
 def augmentation_images(model_input: np.ndarray, count: int = 8, size: int = 64) -> list:
-    """Augmented versions of the model's input, as the network sees drawings in training."""
-    from shapecnn.augment import augmented_versions  # TensorFlow: loaded once a model is
+    """Varied versions of the model's input, as training shows the drawings to the network."""
+    from shapecnn.variation import preview
 
-    return [model_input_image(x, size) for x in augmented_versions(model_input, count, seed=0)]
+    return [model_input_image(x, size) for x in preview(model_input, count, seed=0)]
 
 
 def probability_rows(probabilities: dict[str, float]) -> list[dict]:
@@ -204,9 +206,9 @@ def model_stamp(path: str | os.PathLike) -> tuple[int, int] | None:
     return stat.st_mtime_ns, stat.st_size
 
 
-def trained_when(metadata: dict) -> str:
+def trained_when(metadata) -> str:
     """When a model was trained, in local time to the second (or 'unknown')."""
-    trained_at = metadata.get("trained_at") or "unknown"
+    trained_at = getattr(metadata, "trained_at", "") or "unknown"
     with contextlib.suppress(TypeError, ValueError):
         return datetime.fromisoformat(trained_at).astimezone().strftime("%Y-%m-%d %H:%M:%S")
     return trained_at
@@ -218,15 +220,14 @@ def model_info(path: str | os.PathLike) -> ModelInfo | None:
     if not path.is_file():
         return None
     metadata = read_metadata(path)
-    metrics = metadata.get("test_metrics") or {}
     return ModelInfo(
         path=path,
-        classes=list(metadata.get("class_names", [])),
+        classes=list(metadata.class_names),
         trained_at=trained_when(metadata),
-        test_accuracy=metrics.get("accuracy"),
-        counts=metadata.get("counts", {}),
-        recipe=metadata.get("recipe", {}),
-        epochs_run=metadata.get("epochs_run"),
+        test_accuracy=metadata.test_accuracy,
+        counts=metadata.counts,
+        recipe=metadata.recipe,
+        epochs_run=metadata.epochs_run,
         size_bytes=path.stat().st_size,
     )
 

@@ -17,9 +17,10 @@ def dataset_root(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory) -> Path:
     """A model trained briefly on a small synthetic dataset (a few seconds), shared read-only."""
+    from shapecnn.config import resolve_recipe
     from shapecnn.training import train
 
     root = make_dataset(tmp_path_factory.mktemp("trained") / "shapes", per_class=12, seed=1)
     path = root.parent / "model.keras"
-    train(root, "default", model_path=path, epochs=6)
+    train(root, resolve_recipe("default", epochs=60), model_path=path)
     return path

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from shapecnn.augment import augmented_versions
-from shapecnn.config import DEFAULT_DATA, RECIPES
+from shapecnn.config import DEFAULT_DATA, RECIPES, resolve_recipe
 from shapecnn.errors import DatasetError, ShapeCNNError
 from shapecnn.inference import Classifier
 from shapecnn.model import read_metadata
@@ -18,30 +18,35 @@ def test_training_reports_every_epoch_and_saves_model_with_metadata(dataset_root
     seen = []
     result = train(
         dataset_root,
+        resolve_recipe("default", epochs=3),
         model_path=tmp_path / "m.keras",
-        epochs=3,
         on_epoch_end=lambda epoch, logs: seen.append((epoch, sorted(logs))),
     )
     assert [epoch for epoch, _ in seen] == [1, 2, 3]
     assert seen[0][1] == ["accuracy", "loss", "test_accuracy", "test_loss"]
     metadata = read_metadata(tmp_path / "m.keras")
-    assert metadata["class_names"] == ["circle", "rectangle", "triangle"]
-    assert metadata["input_shape"] == [24, 24, 3]
-    assert metadata["preprocess"]["crop"] == "ink"
-    assert metadata["recipe"]["name"] == "default" and metadata["recipe"]["epochs"] == 3
-    assert metadata["recipe"]["seed"] == RECIPES["default"].seed
-    assert metadata["counts"]["circle"] == {"train": 6, "test": 2}
-    assert metadata["test_metrics"]["count"] == 6
-    assert metadata["test_metrics"]["accuracy"] == result.evaluation.accuracy
-    assert metadata["trained_at"]
+    assert metadata.class_names == ["circle", "rectangle", "triangle"]
+    assert metadata.input_shape == (24, 24, 3)
+    assert metadata.preprocess.crop == "ink"
+    assert metadata.recipe["name"] == "default" and metadata.recipe["epochs"] == 3
+    assert metadata.recipe["seed"] == RECIPES["default"].seed
+    assert metadata.counts["circle"] == {"train": 6, "test": 2}
+    assert metadata.test_metrics["count"] == 6
+    assert metadata.test_metrics["accuracy"] == result.evaluation.accuracy
+    assert sum(map(sum, metadata.test_metrics["confusion"])) == 6
+    assert [row["epoch"] for row in metadata.history] == [1, 2, 3]  # the curves, kept
+    assert metadata.trained_at
     assert result.test_probabilities.shape == (6, 3)
+    # Trained from the base: the file can tell drawings of none of its classes.
+    assert Classifier.load(tmp_path / "m.keras").can_be_unsure
 
 
 def test_same_seed_gives_the_same_model(dataset_root):
-    first = train(dataset_root, epochs=2, seed=7)
-    second = train(dataset_root, epochs=2, seed=7)
-    np.testing.assert_array_equal(first.test_probabilities, second.test_probabilities)
-    assert first.history == second.history
+    for name in ("default", "tutorial"):
+        recipe = resolve_recipe(name, epochs=2, seed=7)
+        first, second = train(dataset_root, recipe), train(dataset_root, recipe)
+        np.testing.assert_array_equal(first.test_probabilities, second.test_probabilities)
+        assert first.history == second.history
 
 
 def test_one_class_is_refused_saying_a_classifier_needs_two(tmp_path):
@@ -58,27 +63,31 @@ def test_class_without_training_drawings_is_named(dataset_root):
 
 def test_empty_test_split_trains_and_says_there_is_no_test_data(dataset_root, tmp_path):
     shutil.rmtree(dataset_root / "test")
-    result = train(dataset_root, model_path=tmp_path / "m.keras", epochs=1)
+    result = train(dataset_root, resolve_recipe(epochs=1), model_path=tmp_path / "m.keras")
     assert result.evaluation is None
     assert "no test data" in result.notes[0]
-    assert read_metadata(tmp_path / "m.keras")["test_metrics"] is None
+    assert read_metadata(tmp_path / "m.keras").test_metrics is None
 
 
 def test_cancelled_training_keeps_the_previous_model(dataset_root, trained_model, tmp_path):
     path = tmp_path / "m.keras"
     shutil.copy(trained_model, path)
     before = path.read_bytes()
-    result = train(dataset_root, model_path=path, epochs=5, should_stop=lambda: True)
+    for name in ("default", "tutorial"):
+        result = train(dataset_root, name, model_path=path, should_stop=lambda: True)
+        assert result.cancelled and result.model_path is None
+        assert path.read_bytes() == before
+    result = train(dataset_root, model_path=path, should_stop=lambda: True)
     assert result.cancelled
     assert result.model_path is None
     assert path.read_bytes() == before
 
 
 def test_bad_settings_are_refused_with_the_value():
-    with pytest.raises(ShapeCNNError, match="recipe must be one of default, tutorial; got 'fast'"):
+    with pytest.raises(ShapeCNNError, match=r"recipe must be one of default, .*; got 'fast'"):
         train(DEFAULT_DATA, "fast")
     with pytest.raises(ShapeCNNError, match=r"batch_size must be .*; got 0"):
-        train(DEFAULT_DATA, batch_size=0)
+        train(DEFAULT_DATA, resolve_recipe(batch_size=0))
 
 
 @pytest.mark.slow

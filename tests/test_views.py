@@ -8,12 +8,14 @@ from PIL import Image
 
 from shapecnn import views
 from shapecnn.errors import ModelFileError
+from shapecnn.inference import Prediction
+from shapecnn.model import ModelMetadata
 from shapecnn.preprocess import preprocess
 from shapecnn.synth import draw_shape, synth_dataset
 
 
 class StubClassifier:
-    """Classifier's interface: preprocess, predict_preprocessed, classes."""
+    """Classifier's interface: preprocess, predict_batch, classes."""
 
     def __init__(self, probabilities):
         self.classes = ["circle", "rectangle", "triangle"]
@@ -23,9 +25,9 @@ class StubClassifier:
     def preprocess(self, image):
         return preprocess(image)
 
-    def predict_preprocessed(self, batch):
+    def predict_batch(self, batch):
         self.batches.append(batch)
-        return self.probabilities
+        return [Prediction(dict(zip(self.classes, map(float, self.probabilities[0]), strict=True)))]
 
 
 def canvas(image: Image.Image) -> np.ndarray:
@@ -132,6 +134,6 @@ def test_model_info_is_none_without_a_file_and_refuses_a_foreign_one(tmp_path):
 
 
 def test_trained_when_is_local_time_to_the_second():
-    assert views.trained_when({}) == "unknown"
-    shown = views.trained_when({"trained_at": "2026-01-02T03:04:05+00:00"})
+    assert views.trained_when(ModelMetadata(["a", "b"])) == "unknown"
+    shown = views.trained_when(ModelMetadata(["a", "b"], trained_at="2026-01-02T03:04:05+00:00"))
     assert len(shown) == len("2026-01-02 03:04:05") and shown.endswith(":05")

@@ -30,13 +30,14 @@ def chromium_path() -> Path:
 @pytest.fixture(scope="session")
 def site(chromium_path, tmp_path_factory) -> dict:
     """The running page: {"url", "data", "model"}; a model is trained before it starts."""
+    from shapecnn.config import resolve_recipe
     from shapecnn.training import train
 
     folder = tmp_path_factory.mktemp("browser")
     data = Path(shutil.copytree(STARTER_DATA, folder / "shapes"))
     model = folder / "models" / "shapes.keras"
     # Ten epochs are enough for neatly drawn shapes and keep the start short.
-    train(data, "default", model_path=model, epochs=10)
+    train(data, resolve_recipe("default", epochs=100), model_path=model)
     with streamlit_server(data, model, folder / "streamlit.log") as url:
         yield {"url": url, "data": data, "model": model, "log": folder / "streamlit.log"}
 
