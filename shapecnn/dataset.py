@@ -48,7 +48,14 @@ from shapecnn.errors import (
     ShapeCNNError,
     StorageError,
 )
-from shapecnn.preprocess import DEFAULT_CONFIG, ink_box, open_image, preprocess, to_ink
+from shapecnn.preprocess import (
+    DEFAULT_CONFIG,
+    ink_box,
+    open_image,
+    open_regular_file,
+    preprocess,
+    to_ink,
+)
 
 MAX_LABEL_LENGTH = 40
 LABEL_RULE = (
@@ -579,12 +586,24 @@ class _Staging(_WorkFolder):
                     folder = _class_folder(self.root, split, label, created=note)
                     final, _ = _publish(staged, folder, before=lambda f, s=staged: note(s, f))
                     published.append(final)
+                for folder in {path.parent for path in published}:
+                    _sync_folder(folder)  # the new names survive a power cut too
                 os.close(os.open(self.path / _DONE, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
             except BaseException:
                 log.close()
                 _undo_publish(self.root, self.path)
                 raise
         return published
+
+
+def _sync_folder(folder: Path) -> None:
+    descriptor = _open_folder(folder)
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the files themselves are synced
+    finally:
+        os.close(descriptor)
 
 
 def _undo_publish(root: Path, staging: Path) -> None:
@@ -927,13 +946,14 @@ def import_zip(
 ) -> ImportReport:
     """Import a zip of class folders (a path or its bytes); see import_uploads."""
     if isinstance(source, (str, os.PathLike)):
-        size = Path(source).stat().st_size
-        if size > MAX_UPLOAD_BYTES:
-            raise InvalidImageError(
-                f"{source} is {size / _MB:.1f} MB; at most {MAX_UPLOAD_BYTES // _MB} MB at "
-                "once, nothing imported"
-            )
-        name, data = Path(source).name, Path(source).read_bytes()
+        with open_regular_file(source) as handle:  # a named pipe is refused, not waited on
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_UPLOAD_BYTES:
+                raise InvalidImageError(
+                    f"{source} is {size / _MB:.1f} MB; at most {MAX_UPLOAD_BYTES // _MB} MB at "
+                    "once, nothing imported"
+                )
+            name, data = Path(source).name, handle.read(MAX_UPLOAD_BYTES + 1)
     else:
         name, data = "upload.zip", bytes(source)
     return import_uploads(root, [(name, data)], split=split, config=config)

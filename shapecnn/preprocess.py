@@ -51,9 +51,10 @@ def _file_kind(mode: int) -> str:
     return "is a device, not an image file"
 
 
-def _open_regular_file(path: Path, shown: str):
+def open_regular_file(path: str | os.PathLike, shown: str | None = None):
     """A binary file object for a regular file; anything else is refused without reading it
     (opening a named pipe for reading would block until someone writes to it)."""
+    shown = shown or str(path)
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -99,6 +100,14 @@ def _as_8bit(image: Image.Image) -> Image.Image:
     return image.convert("RGBA")
 
 
+def _upright(image: Image.Image) -> Image.Image:
+    """The image turned as its EXIF orientation says (phone photos are stored sideways)."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001 - a damaged EXIF block is no reason to refuse the pixels
+        return image
+
+
 def open_image(source, name: str | None = None) -> Image.Image:
     """Open and decode an image file, refusing what is not a sane image.
 
@@ -113,7 +122,7 @@ def open_image(source, name: str | None = None) -> Image.Image:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         shown = name or str(path)
-        handle = source = _open_regular_file(path, shown)
+        handle = source = open_regular_file(path, shown)
     else:
         if isinstance(source, (bytes, bytearray, memoryview)):
             source = io.BytesIO(source)
@@ -123,17 +132,18 @@ def open_image(source, name: str | None = None) -> Image.Image:
             raise InvalidImageError(f"{shown}: empty file (0 bytes), not an image")
         source.seek(0)
         with warnings.catch_warnings():
-            # PIL warns about huge images itself; we refuse them below with a clearer message.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # PIL warns about huge images and damaged EXIF blocks itself; huge images are refused
+            # below with a clearer message, and a damaged EXIF block costs only its orientation.
+            warnings.simplefilter("ignore")
             image = Image.open(source, formats=IMAGE_FORMATS)
-        with image:
-            width, height = image.size
-            _check_size(shown, width, height)
-            factor = -(-max(width, height) // WORK_SIDE)  # ceil
-            if factor > 1 and image.format == "JPEG":
-                image.draft(image.mode, (-(-width // factor), -(-height // factor)))
-            image.load()
-            result = ImageOps.exif_transpose(_as_8bit(image))
+            with image:
+                width, height = image.size
+                _check_size(shown, width, height)
+                factor = -(-max(width, height) // WORK_SIDE)  # ceil
+                if factor > 1 and image.format == "JPEG":
+                    image.draft(image.mode, (-(-width // factor), -(-height // factor)))
+                image.load()
+                result = _upright(_as_8bit(image))
         factor = -(-max(result.size) // WORK_SIDE)
         if factor > 1:
             result = result.reduce(factor)
@@ -238,16 +248,23 @@ def preprocess(image, config: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray:
     ink = _shrunk(to_ink(image))
     top, left, bottom, right = ink_box(ink, config.ink_threshold)
     if config.crop == "ink":
-        # A square around the ink's centre, so the aspect ratio is kept and a thin rectangle stays
-        # thin; pixels outside the canvas are paper.
-        side = max(bottom - top, right - left)
+        # A box around the ink's centre. aspect_power 1 keeps the aspect ratio (a square box);
+        # below 1 a flat drawing is stretched across its short side, its aspect ratio r shown as
+        # r ** aspect_power: a 10:1 ellipse becomes about 3:1 at 0.5, still flatter than a
+        # circle but tall enough at 24 px to show whether its ends are round, square or pointed.
+        # Pixels outside the canvas are paper.
+        height, width = bottom - top, right - left
+        side = max(height, width)
         side = side + 2 * max(1.0, config.margin * side)
+        ratio = max(min(height, width), 1) / max(height, width, 1)
+        short = side * ratio ** (1.0 - config.aspect_power)
+        box_w, box_h = (side, short) if width >= height else (short, side)
         centre_y, centre_x = (top + bottom) / 2, (left + right) / 2
         box = (
-            centre_x - side / 2,
-            centre_y - side / 2,
-            centre_x + side / 2,
-            centre_y + side / 2,
+            centre_x - box_w / 2,
+            centre_y - box_h / 2,
+            centre_x + box_w / 2,
+            centre_y + box_h / 2,
         )
     elif config.crop == "none":
         box = (0, 0, ink.shape[1], ink.shape[0])

@@ -184,3 +184,38 @@ def test_zlib_bomb_inside_the_limits_decodes_within_them():
     data = encoded(Image.new("L", (MAX_SIDE, MAX_SIDE), 255), optimize=True)
     assert len(zlib.compress(data)) < 100_000
     assert max(open_image(data).size) <= WORK_SIDE
+
+
+@pytest.mark.parametrize(
+    "exif",
+    [
+        b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03",  # cut short
+        b"Exif\x00\x00MM\x00*\xff\xff\xff\xf0",  # points past its end
+    ],
+)
+def test_a_damaged_exif_block_costs_only_its_orientation(tmp_path, recwarn, exif):
+    path = tmp_path / "odd.jpg"
+    draw_outline("circle").save(path, format="JPEG", exif=exif)
+    assert has_ink(open_image(path))
+    assert not recwarn.list  # no "Corrupt EXIF data" lines in the CLI's output
+
+
+def test_a_named_pipe_given_as_a_zip_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "upload.zip"
+    os.mkfifo(fifo)
+    outcome = []
+
+    def read():
+        try:
+            dataset.import_zip(tmp_path / "data", fifo)
+        except InvalidImageError as error:
+            outcome.append(str(error))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(10)
+    if reader.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(10)
+        pytest.fail("reading a named pipe blocked")
+    assert outcome == [f"{fifo}: is a named pipe, not an image file"]

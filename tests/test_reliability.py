@@ -329,19 +329,20 @@ def test_a_name_reserved_by_a_crashed_save_is_cleaned_once_stale(dataset_root):
 # --- one class, one folder ----------------------------------------------------------------------
 
 
-def test_a_decomposed_folder_and_a_composed_save_are_one_class(tmp_path):
-    decomposed = unicodedata.normalize("NFD", "café")
-    assert decomposed != "café"
+@pytest.mark.parametrize("name", ["café", "동그라미"])  # as macOS names them: marks, jamo apart
+def test_a_decomposed_folder_and_a_composed_save_are_one_class(tmp_path, name):
+    decomposed = unicodedata.normalize("NFD", name)
+    assert decomposed != name
     folder = tmp_path / "train" / decomposed
     folder.mkdir(parents=True)
     draw_outline("circle").save(folder / "a.png")
-    path = dataset.save_drawing(tmp_path, "café", draw_outline("circle"), "train")
+    path = dataset.save_drawing(tmp_path, name, draw_outline("circle"), "train")
     assert path.parent == folder
     assert os.listdir(tmp_path / "train") == [decomposed]
-    assert dataset.list_classes(tmp_path) == ["café"]
-    assert dataset.count_images(tmp_path) == {"café": {"train": 2, "test": 0}}
+    assert dataset.list_classes(tmp_path) == [name]
+    assert dataset.count_images(tmp_path) == {name: {"train": 2, "test": 0}}
     samples = dataset.load_samples(tmp_path, "train")
-    assert samples.class_names == ["café"] and len(samples) == 2
+    assert samples.class_names == [name] and len(samples) == 2
 
 
 def test_a_zip_with_decomposed_names_joins_the_composed_class(tmp_path):
