@@ -465,8 +465,14 @@ def save_image(root: str | os.PathLike, split: str, label: str, image: Image.Ima
     label = validate_label(label)
     root = Path(root)
     data = _png_bytes(image)  # before the lock: encoding is most of a save
+    created: list[Path] = []
     with _disk_errors("the drawing was not saved"), _writing(root):
-        return _write_atomically(_class_folder(root, split, label), data)
+        try:
+            return _write_atomically(_class_folder(root, split, label, created.append), data)
+        except BaseException:
+            for folder in created:  # a failed first save leaves no empty class folder
+                _remove_if_empty(folder)
+            raise
 
 
 def choose_split(root: str | os.PathLike, label: str) -> str:
@@ -517,13 +523,15 @@ class _WorkFolder:
         self._owner = None
 
     def __enter__(self):
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.path.mkdir()
-        try:
-            self._owner = _open_folder(self.path)
-            fcntl.flock(self._owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            pass  # no locks here: the folder's age tells a crashed owner instead
+        # Made and locked under the dataset lock, which recovery holds: it never finds this
+        # folder in the instant between the two and takes it for a crashed writer's.
+        with dataset_lock(self.root):
+            self.path.mkdir()
+            try:
+                self._owner = _open_folder(self.path)
+                fcntl.flock(self._owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                pass  # no locks here: the folder's age tells a crashed owner instead
         return self
 
     def __exit__(self, *exc_info):

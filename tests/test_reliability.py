@@ -281,6 +281,7 @@ def test_a_single_save_on_a_full_disk_says_so(tmp_path, monkeypatch):
         dataset.save_drawing(tmp_path, "circle", draw_outline("circle"), "train")
     assert "the drawing was not saved; free some space" in str(error.value)
     assert visible_files(tmp_path) == []
+    assert dataset.list_class_folders(tmp_path / "train") == []  # no empty class folder
 
 
 # --- file systems without hard links ------------------------------------------------------------
@@ -364,23 +365,28 @@ def test_look_alike_compatibility_characters_are_refused(tmp_path, label, plain)
     assert not tmp_path.joinpath("train").exists()
 
 
-def _save_at(root: str, label: str, start_at: float, results) -> None:
+def _save_at(root: str, label: str, start_at: float, results, how: str) -> None:
     time.sleep(max(0.0, start_at - time.time()))
     try:
-        dataset.save_drawing(root, label, np.asarray(draw_outline("circle")), "train")
+        if how == "save":
+            dataset.save_drawing(root, label, np.asarray(draw_outline("circle")), "train")
+        else:
+            archive = make_zip({f"{label}/a.png": png(), f"{label}/b.png": png()})
+            dataset.import_uploads(root, [("upload.zip", archive)], split="train")
         results.put(("saved", label))
     except InvalidLabelError as error:
         results.put(("refused", str(error)))
 
 
-def test_simultaneous_saves_of_star_and_star_make_one_class(tmp_path):
+@pytest.mark.parametrize("how", ["save", "upload"])
+def test_simultaneous_saves_of_star_and_star_make_one_class(tmp_path, how):
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     for attempt in range(10):
         root = str(tmp_path / f"try{attempt}")
         start_at = time.time() + 0.3
         workers = [
-            context.Process(target=_save_at, args=(root, label, start_at, results))
+            context.Process(target=_save_at, args=(root, label, start_at, results, how))
             for label in ("Star", "star")
         ]
         for worker in workers:
@@ -390,6 +396,7 @@ def test_simultaneous_saves_of_star_and_star_make_one_class(tmp_path):
         outcomes = sorted(results.get(timeout=10)[0] for _ in workers)
         assert outcomes == ["refused", "saved"]
         assert len(os.listdir(Path(root) / "train")) == 1
+        assert work_folders(Path(root)) == []
 
 
 def test_case_twins_made_by_hand_both_still_take_saves(tmp_path):
