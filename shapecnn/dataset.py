@@ -477,7 +477,7 @@ def save_image(root: str | os.PathLike, split: str, label: str, image: Image.Ima
 
 def choose_split(root: str | os.PathLike, label: str) -> str:
     """'test' for about one drawing in four of a class (as the tutorial's 15/5), else 'train'."""
-    counts = count_images(root).get(_nfc(label), {"train": 0, "test": 0})
+    counts = {split: len(list_images(root, split, label)) for split in SPLITS}  # this class only
     total = counts["train"] + counts["test"] + 1
     return "test" if (counts["test"] + 1) * 4 <= total else "train"
 
