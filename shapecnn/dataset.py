@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import functools
 import io
 import json
@@ -39,6 +38,11 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; writes go ahead unlocked there
+    fcntl = None
 
 from shapecnn.config import SPLITS, PreprocessConfig
 from shapecnn.errors import (
@@ -334,6 +338,10 @@ def dataset_lock(root: str | os.PathLike):
 
 
 def _open_folder(folder: Path) -> int:
+    """A descriptor of the folder itself, to lock (OSError where locks or such opens are not
+    available, which every caller takes as "no lock")."""
+    if fcntl is None:
+        raise OSError(errno.ENOTSUP, "no flock on this system", str(folder))
     return os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
 
 

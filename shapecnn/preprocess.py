@@ -56,7 +56,9 @@ def open_regular_file(path: str | os.PathLike, shown: str | None = None):
     (opening a named pipe for reading would block until someone writes to it)."""
     shown = shown or str(path)
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        # O_NONBLOCK: even the open() of a named pipe would wait for a writer otherwise.
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        descriptor = os.open(path, flags | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise InvalidImageError(f"{shown}: no such file") from None
     except IsADirectoryError:
