@@ -41,6 +41,7 @@ BENCHMARKS = {
     "training": "bench_training",
     "training_loops": "bench_training_loops",
     "prediction": "bench_prediction",
+    "runtime": "bench_runtime",
     "scale": "bench_scale",
     "page": "bench_page",
 }
