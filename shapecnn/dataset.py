@@ -83,6 +83,10 @@ SYSTEM_NAMES = frozenset(
 STAGING_PREFIX = ".staging-"
 TRASH_PREFIX = ".trash-"
 RENAME_PREFIX = ".rename-"
+# Who made a drawing: a PNG text chunk, so the Keras layout (and every reader of it) is
+# unchanged. A name is 1 to MAX_DRAWN_BY_LENGTH printable characters.
+DRAWN_BY_KEY = "drawn_by"
+MAX_DRAWN_BY_LENGTH = 60
 
 
 # --- labels -------------------------------------------------------------------------------------
@@ -251,7 +255,18 @@ def _files_of(folders: list[Path], problems: list | None = None) -> list[Path]:
                 files.append(Path(entry.path))
             elif kind != "dir" and problems is not None:  # a subfolder is not read, as before
                 problems.append((Path(entry.path), kind))
+    files = _without_strokes(files)
     return sorted(files, key=lambda path: (path.name, str(path)))
+
+
+def _without_strokes(files: list[Path]) -> list[Path]:
+    """The files, less the strokes kept beside drawings (<name>.json next to <name>.png,
+    shapecnn.strokes): part of their drawing, not files of their own. A .json without its
+    drawing stays listed, so it is named as a file training skips."""
+    if not any(path.suffix == ".json" for path in files):
+        return files
+    drawings = {path.with_suffix("") for path in files if path.suffix == ".png"}
+    return [p for p in files if p.suffix != ".json" or p.with_suffix("") not in drawings]
 
 
 def _is_image_name(path: Path) -> bool:
@@ -457,13 +472,55 @@ def _as_storable_image(drawing) -> Image.Image:
     return Image.fromarray(np.round(paper * 255).astype(np.uint8), mode="L")
 
 
-def _png_bytes(image: Image.Image) -> bytes:
+def _png_bytes(image: Image.Image, drawn_by: str | None = None) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    info = None
+    if drawn_by:
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        info.add_text(DRAWN_BY_KEY, drawn_by)  # iTXt when not Latin-1; before the pixels
+    image.save(buffer, format="PNG", optimize=True, pnginfo=info)
     return buffer.getvalue()
 
 
-def save_image(root: str | os.PathLike, split: str, label: str, image: Image.Image) -> Path:
+def validate_drawn_by(name: object) -> str | None:
+    """A drawer's name as stored (NFC, outer spaces removed), or None for no name."""
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise InvalidLabelError(f"drawn_by must be text, got {type(name).__name__}")
+    name = _nfc(name).strip()
+    if not name:
+        return None
+    if len(name) > MAX_DRAWN_BY_LENGTH or not name.isprintable():
+        raise InvalidLabelError(
+            f"drawn_by must be 1 to {MAX_DRAWN_BY_LENGTH} printable characters; got {_short(name)}"
+        )
+    return name
+
+
+def drawn_by_of(source) -> str | None:
+    """Who drew a PNG (a path or its bytes), from its drawn_by text chunk; None when it
+    does not say (or is not a PNG). Reads the header chunks only, never the pixels."""
+    try:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            source = io.BytesIO(source)
+        else:
+            source = open_regular_file(source)
+        with source, Image.open(source, formats=["PNG"]) as image:
+            return validate_drawn_by(image.info.get(DRAWN_BY_KEY))
+    except (ShapeCNNError, OSError, SyntaxError, ValueError):
+        return None
+
+
+def save_image(
+    root: str | os.PathLike,
+    split: str,
+    label: str,
+    image: Image.Image,
+    drawn_by: str | None = None,
+) -> Path:
     """Store a PIL image as a PNG in root/split/label/ atomically, under a unique name.
 
     Low-level: the label is validated, the image is not checked for ink (see save_drawing).
@@ -472,7 +529,8 @@ def save_image(root: str | os.PathLike, split: str, label: str, image: Image.Ima
         raise ShapeCNNError(f"split must be one of {', '.join(SPLITS)}; got {split!r}")
     label = validate_label(label)
     root = Path(root)
-    data = _png_bytes(image)  # before the lock: encoding is most of a save
+    drawn_by = validate_drawn_by(drawn_by)
+    data = _png_bytes(image, drawn_by)  # before the lock: encoding is most of a save
     created: list[Path] = []
     with _disk_errors("the drawing was not saved"), _writing(root):
         try:
@@ -496,18 +554,57 @@ def save_drawing(
     drawing,
     split: str = "auto",
     config: PreprocessConfig = DEFAULT_CONFIG,
+    *,
+    drawn_by: str | None = None,
+    strokes=None,
 ) -> Path:
     """Save one drawing (canvas array, array, PIL image or file) as a sample of `label`.
 
     A blank drawing is refused (BlankDrawingError), as is a bad label; nothing is written then.
+    `drawn_by` names who drew it (kept in the PNG). `strokes` ([xs, ys] pairs or (N, 2)
+    arrays, in the drawing's pixels) are kept beside the PNG as <name>.json
+    (shapecnn.strokes), written atomically: the drawing is saved with them or not at all.
     """
     label = resolve_label(root, label)
     split = validate_split(split)
-    ink_box(to_ink(drawing), config.ink_threshold)  # raises BlankDrawingError
+    drawn_by = validate_drawn_by(drawn_by)
+    ink = to_ink(drawing)
+    ink_box(ink, config.ink_threshold)  # raises BlankDrawingError
+    kept = None
+    if strokes is not None:
+        from shapecnn import strokes as stroke_files
+
+        kept = stroke_files.as_strokes(strokes, stroke_files.canvas_of(ink.shape))
     image = _as_storable_image(drawing)
     if split == "auto":
         split = choose_split(root, label)
-    return save_image(root, split, label, image)
+    if kept is None:
+        return save_image(root, split, label, image, drawn_by)
+    with dataset_lock(root):  # nobody moves the drawing before its strokes are beside it
+        path = save_image(root, split, label, image, drawn_by)
+        with _disk_errors("the drawing was not saved"):
+            try:
+                _write_strokes(path, kept.to_json().encode())
+            except BaseException:
+                path.unlink(missing_ok=True)
+                _remove_if_empty(path.parent)
+                raise
+    return path
+
+
+def _write_strokes(drawing: Path, data: bytes) -> Path:
+    """<drawing>.json beside the drawing, via a hidden temporary file and a rename."""
+    target = drawing.with_suffix(".json")
+    temp = drawing.parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}.json"
+    try:
+        with open(temp, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)  # the name is the new drawing's own: nothing is replaced
+    finally:
+        temp.unlink(missing_ok=True)
+    return target
 
 
 # --- crash-safe work folders --------------------------------------------------------------------
@@ -695,6 +792,7 @@ def import_images(
     paths: list[str | os.PathLike],
     split: str = "auto",
     config: PreprocessConfig = DEFAULT_CONFIG,
+    drawn_by: str | None = None,
 ) -> list[Path]:
     """Import image files as drawings of `label`: all of them, or none.
 
@@ -704,6 +802,7 @@ def import_images(
     """
     label = resolve_label(root, label)
     split = validate_split(split)
+    drawn_by = validate_drawn_by(drawn_by)
     if not paths:
         raise ShapeCNNError("no image files given: name at least one IMAGE to import")
     drawings, problems = [], []
@@ -711,7 +810,7 @@ def import_images(
         try:
             image = open_image(path)
             ink_box(to_ink(image), config.ink_threshold)
-            drawings.append(_png_bytes(_as_storable_image(image)))
+            drawings.append(_png_bytes(_as_storable_image(image), drawn_by or drawn_by_of(path)))
         except ShapeCNNError as error:
             problems.append(f"{path}: {error}" if str(path) not in str(error) else str(error))
     if problems:
@@ -933,14 +1032,15 @@ def import_uploads(
 
         def stage(shown: str, raw_label: str, entry_split: str | None, read) -> None:
             try:
-                image = _read_drawing(shown, read(), config)
+                raw = read()
+                image = _read_drawing(shown, raw, config)
             except (ShapeCNNError, zipfile.BadZipFile, RuntimeError, OSError) as error:
                 # RuntimeError: an encrypted entry; BadZipFile: a damaged one.
                 report.skipped.append((shown, str(error).removeprefix(f"{shown}: ")))
                 return
             entry_label = labels[raw_label]
             target = entry_split or next_split(entry_label)
-            staging.add(target, entry_label, _png_bytes(image))
+            staging.add(target, entry_label, _png_bytes(image, drawn_by_of(raw)))
 
         for name, data in images:
             stage(name, label, None, lambda data=data: data)
@@ -1067,6 +1167,7 @@ def delete_image(root: str | os.PathLike, path: str | os.PathLike) -> None:
     path = _inside_dataset(root, path)
     with _disk_errors(f"{path} was not deleted"), _writing(Path(root)):
         path.unlink()
+        path.with_suffix(".json").unlink(missing_ok=True)  # its strokes, if kept
         _remove_if_empty(path.parent)
 
 
@@ -1080,6 +1181,8 @@ def move_image(root: str | os.PathLike, path: str | os.PathLike, split: str, lab
     root = Path(root)
     with _disk_errors(f"{source} was not moved"), _writing(root):
         target, linked = _publish(source, _class_folder(root, split, label))
+        if source.with_suffix(".json").is_file():  # its strokes go with it
+            os.replace(source.with_suffix(".json"), target.with_suffix(".json"))
         if linked:
             source.unlink()
         _remove_if_empty(source.parent)

@@ -1356,6 +1356,16 @@ def render_canvas_rgba(
     return np.concatenate([rgb, alpha], axis=2)
 
 
+def render_stroke_file(
+    path: str | os.PathLike, *, canvas_size: int | None = None, stroke_width: float = 8.0
+) -> Image.Image:
+    """A saved drawing rendered again from the strokes kept beside it (`<name>.json`, see
+    shapecnn.strokes), at another canvas size or stroke width; RGB, canvas_size square."""
+    from shapecnn.strokes import render_stroke_file as render
+
+    return render(path, canvas_size=canvas_size, stroke_width=stroke_width)
+
+
 def draw_shape(
     shape: str,
     rng: np.random.Generator,
