@@ -69,15 +69,19 @@ def hand_set(hand, seed: int, per_class: int, **draw):
 
 def accuracy(model, config: PreprocessConfig, images, labels) -> float:
     x = np.stack([preprocess(image, config) for image in images])
-    predicted = model(x, training=False).numpy().argmax(axis=1)
+    outputs = model(x, training=False)
+    if isinstance(outputs, (list, tuple)):  # trained from the base: [probabilities, features]
+        outputs = outputs[0]
+    predicted = np.asarray(outputs).argmax(axis=1)
     return float((predicted == labels).mean())
 
 
 def train_on(root, recipe="default", config=DEFAULT_CONFIG, **overrides):
+    from shapecnn.config import resolve_recipe
     from shapecnn.training import train
 
     started = time.perf_counter()
-    result = train(root, recipe, config=config, **overrides)
+    result = train(root, resolve_recipe(recipe, **overrides), config=config)
     return result, time.perf_counter() - started
 
 

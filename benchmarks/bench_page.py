@@ -124,15 +124,18 @@ def datasets(folder: Path, quick: bool) -> tuple[Path, Path, Path]:
 
 def train_model(data: Path, path: Path, quick: bool) -> Path:
     """A model for the pages; its weights do not change the speed (quick: untrained)."""
-    from shapecnn.model import build_model, save_model
+    from common import ours_recipe
+
+    from shapecnn.config import resolve_recipe
+    from shapecnn.model import ModelMetadata, build_model, save_model
     from shapecnn.preprocess import DEFAULT_CONFIG
     from shapecnn.training import train
 
     if quick:
-        metadata = {"class_names": ["circle", "rectangle", "triangle"]}
-        save_model(build_model(3), path, {**metadata, "preprocess": DEFAULT_CONFIG.to_dict()})
+        metadata = ModelMetadata(["circle", "rectangle", "triangle"], preprocess=DEFAULT_CONFIG)
+        save_model(build_model(3), path, metadata)
     else:
-        train(data, "default", model_path=path, epochs=5)
+        train(data, resolve_recipe(ours_recipe(), epochs=5), model_path=path)
     return path
 
 

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from common import Figure, Report, interleaved, md_table, median, ms, percentile
+from common import Figure, Report, interleaved, md_table, median, ms, ours_recipe, percentile
 
 NAME = "prediction"
 TITLE = "Prediction: Classifier.predict on a 280x280 canvas vs the bare network"
@@ -24,20 +24,17 @@ TARGET_MS = 5.0
 def train_model(folder: Path, quick: bool) -> Path:
     """A fresh model trained briefly on the starter data (the weights do not change the speed;
     the quick run saves an untrained one)."""
-    from shapecnn.config import DEFAULT_DATA
-    from shapecnn.model import build_model, save_model
+    from shapecnn.config import DEFAULT_DATA, resolve_recipe
+    from shapecnn.model import ModelMetadata, build_model, save_model
     from shapecnn.preprocess import DEFAULT_CONFIG
     from shapecnn.training import train
 
     path = folder / "model.keras"
     if quick:
-        metadata = {
-            "class_names": ["circle", "rectangle", "triangle"],
-            "preprocess": DEFAULT_CONFIG.to_dict(),
-        }
+        metadata = ModelMetadata(["circle", "rectangle", "triangle"], preprocess=DEFAULT_CONFIG)
         save_model(build_model(3), path, metadata)
     else:
-        train(DEFAULT_DATA, "default", model_path=path, epochs=3)
+        train(DEFAULT_DATA, resolve_recipe(ours_recipe(), epochs=3), model_path=path)
     return path
 
 
@@ -50,7 +47,7 @@ def make_canvas() -> np.ndarray:
 
 def run(quick: bool = False) -> Report:
     from shapecnn._tensorflow import tf
-    from shapecnn.inference import Classifier, numpy_forward
+    from shapecnn.inference import Classifier
     from shapecnn.preprocess import ink_box, to_ink
 
     calls = 30 if quick else 300
@@ -64,9 +61,10 @@ def run(quick: bool = False) -> Report:
     x = classifier.preprocess(canvas)[None]
     size = x.shape[1:]
 
-    # What Classifier did before the numpy network: one traced TensorFlow function per call.
+    # What Classifier did before it ran a runtime's export: one traced TensorFlow function per
+    # call (the probabilities only: a model trained from the base also returns its features).
     traced = tf.function(
-        lambda batch: model(batch, training=False),
+        lambda batch: _first(model(batch, training=False)),
         input_signature=[tf.TensorSpec([None, *size], tf.float32)],
     )
     candidates = {
@@ -136,7 +134,8 @@ def run(quick: bool = False) -> Report:
     ]
     report.details += [
         f"Every call in the same process, {calls} calls each in alternating blocks of 25. "
-        f"Numpy network in use: {classifier.uses_numpy}. CPU per call is this process's CPU "
+        f"Model: {'untrained tutorial CNN' if quick else f'{ours_recipe()} recipe, 3 epochs'}; "
+        f"LiteRT runtime in use: {classifier.uses_runtime}. CPU per call is this process's CPU "
         "time (all its threads, so TensorFlow's helpers too) per call: it leaves out waiting "
         "for a free core, though on a virtual machine it still grows when others are busy.",
         "",
@@ -170,22 +169,30 @@ def run(quick: bool = False) -> Report:
         "",
     ]
 
-    # Where numpy stops paying: batch size against the traced TensorFlow function.
-    forward = numpy_forward(model)
+    # Where one LiteRT thread stops paying: batch size against the traced TensorFlow function
+    # (all cores). The page predicts one drawing at a time; evaluation predicts many.
     batch_rows = []
     for n in (1, 2, 4, 8, 16, 32) if not quick else (1, 8):
         batch = np.repeat(x, n, axis=0)
         timed = interleaved(
-            {"numpy": lambda b=batch: forward(b), "tf": lambda b=batch: traced(b).numpy()},
+            {
+                "litert": lambda b=batch: classifier.predict_preprocessed(b),
+                "tf": lambda b=batch: traced(b).numpy(),
+            },
             10 if quick else 60,
             block=10,
         )
-        numpy_ms, tf_ms = median(timed["numpy"]), median(timed["tf"])
-        batch_rows.append([n, ms(numpy_ms), ms(tf_ms), f"{numpy_ms / tf_ms:.2f}"])
+        litert_ms, tf_ms = median(timed["litert"]), median(timed["tf"])
+        batch_rows.append([n, ms(litert_ms), ms(tf_ms), f"{litert_ms / tf_ms:.2f}"])
     report.details += [
-        "Batch size: numpy network vs traced TensorFlow function (Classifier uses numpy up to "
-        "`NUMPY_MAX_BATCH` drawings):",
+        "Batch size: Classifier.predict_preprocessed (LiteRT, one thread) vs the traced "
+        "TensorFlow function (all cores):",
         "",
-        *md_table(["batch", "numpy", "tf.function", "numpy / tf"], batch_rows),
+        *md_table(["batch", "LiteRT", "tf.function", "LiteRT / tf"], batch_rows),
     ]
     return report
+
+
+def _first(outputs):
+    """The probabilities of a model that may also return its features."""
+    return outputs[0] if isinstance(outputs, (list, tuple)) else outputs

@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
-from common import OUT_DIR, ROOT, Figure, Report, md_table, peak_rss_mib
+from common import OUT_DIR, ROOT, Figure, Report, md_table, ours_recipe, peak_rss_mib
 
 NAME = "scale"
 TITLE = "Scale: time per epoch and peak memory, 300 / 1,000 / 3,000 drawings"
@@ -95,9 +95,9 @@ def measure(root: Path, epochs: int) -> dict:
     data = load_training_data(root)
     loaded = time.perf_counter()
     rss_after_load = peak_rss_mib()
-    recipe = replace(RECIPES["default"], epochs=epochs, early_stopping_patience=None)
+    recipe = replace(RECIPES[ours_recipe()], epochs=epochs, early_stopping_patience=None)
     ends = []
-    train(root, recipe, data=data, on_epoch_end=lambda *_: ends.append(time.perf_counter()))
+    train(data, recipe, on_epoch_end=lambda *_: ends.append(time.perf_counter()))
     epoch_times = np.diff([loaded, *ends]).tolist()
     return {
         "drawings": len(data.train) + len(data.test),
@@ -189,7 +189,7 @@ def run(quick: bool = False, isolate: bool | None = None) -> Report:
         ),
     ]
     report.details += [
-        f"Default recipe with {epochs} epochs and early stopping off; "
+        f"Recipe {ours_recipe()!r} with {epochs} epochs and early stopping off; "
         f"{'each size in a fresh process' if isolate else 'all sizes in this process'}. "
         f"Drawings: synth seed {SEED}, "
         + (f"generated in {synth_seconds:.0f} s" if synth_seconds > 1 else "from the cache")

@@ -77,6 +77,15 @@ def tiny_dataset() -> Path:
     return folder / "tiny"
 
 
+def ours_recipe(fallback: str = "scratch") -> str:
+    """The recipe a benchmark measures as "ours": the default one, which trains from the shape
+    base, when the base's weights are there; else `fallback` (the base may not be built yet, and
+    a smoke run must still run). Benchmarks name the recipe they used in their details."""
+    from shapecnn.base import BASE_WEIGHTS
+
+    return "default" if BASE_WEIGHTS.is_file() else fallback
+
+
 # --- the machine --------------------------------------------------------------------------------
 
 
