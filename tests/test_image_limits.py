@@ -121,6 +121,7 @@ def test_exif_orientation_is_honoured(tmp_path):
         ("drawing.webp", encoded(Image.new("RGB", (20, 20), "black"), "WEBP")),
         ("drawing.ico", encoded(Image.new("RGB", (16, 16), "black"), "ICO")),
     ],
+    ids=["eps", "tiff", "webp", "ico"],
 )
 def test_only_png_jpeg_bmp_and_gif_are_decoded(tmp_path, name, data):
     path = tmp_path / name
@@ -192,6 +193,7 @@ def test_zlib_bomb_inside_the_limits_decodes_within_them():
         b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03",  # cut short
         b"Exif\x00\x00MM\x00*\xff\xff\xff\xf0",  # points past its end
     ],
+    ids=["cut-short", "points-past-end"],
 )
 def test_a_damaged_exif_block_costs_only_its_orientation(tmp_path, recwarn, exif):
     path = tmp_path / "odd.jpg"
