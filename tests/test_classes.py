@@ -3,11 +3,15 @@ training (issue 14 "A class emptied in the page", issue 15 point 1)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import unicodedata
 
 import pytest
 
 from shapecnn import dataset
+from shapecnn.config import PROJECT_ROOT
 from shapecnn.errors import DatasetError, InvalidLabelError
 
 from helpers import SHAPES, canvas_rgba, draw_outline
@@ -144,3 +148,54 @@ def test_a_rename_killed_half_way_is_finished_by_the_next_write(dataset_root):
     assert dataset.count_images(dataset_root)["ring"] == {"train": 6, "test": 2}
     assert "circle" not in dataset.list_classes(dataset_root)
     assert not journal.exists()
+
+
+# Deletes or renames a class in a child process that pauses after moving its train folder, so
+# the test can kill it (-9) exactly there.
+CLASS_OP_WITH_HOOK = textwrap.dedent(
+    """
+    import os, sys, time
+    from shapecnn import dataset
+
+    root, operation = sys.argv[1], sys.argv[2]
+    real_rename = os.rename
+
+    def rename(source, target):
+        real_rename(source, target)
+        if os.path.basename(os.path.dirname(str(source))) == "train":
+            print("PAUSED", flush=True)
+            time.sleep(600)
+
+    os.rename = rename
+    if operation == "delete":
+        dataset.delete_class(root, "circle")
+    else:
+        dataset.rename_class(root, "circle", "ring")
+    """
+)
+
+
+@pytest.mark.parametrize("operation", ["delete", "rename"])
+def test_a_class_operation_killed_half_way_is_finished_by_the_next_write(dataset_root, operation):
+    process = subprocess.Popen(
+        [sys.executable, "-c", CLASS_OP_WITH_HOOK, str(dataset_root), operation],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline() == "PAUSED\n", process.stderr.read()
+    finally:
+        process.kill()
+        process.wait(30)
+        process.stdout.close()
+        process.stderr.close()
+    # Killed with the train folder moved and the test folder not yet.
+    assert (dataset_root / "test" / "circle").exists()
+    dataset.save_drawing(dataset_root, "triangle", canvas_rgba(draw_outline("triangle")))
+    counts = dataset.count_images(dataset_root)
+    assert "circle" not in counts
+    if operation == "rename":
+        assert counts["ring"] == {"train": 6, "test": 2}
+    assert sorted(p.name for p in dataset_root.iterdir()) == ["test", "train"]  # no leftovers
