@@ -188,12 +188,14 @@ def validate_split(split: str) -> str:
 
 
 def _entries(folder: Path, problems: list | None = None) -> list[os.DirEntry]:
-    """The visible entries of a folder, without hidden or operating-system names."""
+    """The visible entries of a folder, without hidden or operating-system names, and without
+    names that are not text (bytes that are not UTF-8: no page, label or message can show
+    them); those are named by their folder and their bytes."""
     try:
-        with os.scandir(folder) as entries:
-            return [
+        with os.scandir(folder) as listing:
+            entries = [
                 entry
-                for entry in entries
+                for entry in listing
                 if not entry.name.startswith(".") and entry.name not in SYSTEM_NAMES
             ]
     except (FileNotFoundError, NotADirectoryError):
@@ -202,6 +204,26 @@ def _entries(folder: Path, problems: list | None = None) -> list[os.DirEntry]:
         if problems is not None:
             problems.append((Path(folder), f"folder cannot be read ({_reason(error)}), skipped"))
         return []
+    readable = [entry for entry in entries if _is_text(entry.name)]
+    if len(readable) < len(entries) and problems is not None:
+        for entry in entries:
+            if not _is_text(entry.name):
+                problems.append(
+                    (
+                        Path(folder),
+                        f"{os.fsencode(entry.name)!r} skipped: its name is not valid UTF-8 "
+                        "text; rename it",
+                    )
+                )
+    return readable
+
+
+def _is_text(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as lone surrogates
+        return False
+    return True
 
 
 def _reason(error: OSError) -> str:

@@ -535,3 +535,27 @@ def test_a_staging_folder_of_a_running_import_is_left_alone(tmp_path):
         "triangle": {"train": 1, "test": 0},
     }
     assert work_folders(root) == []
+
+
+def test_names_that_are_not_text_are_skipped_and_named_by_their_bytes(dataset_root):
+    # Bytes that are not UTF-8 (a zip or a USB stick from an old system): Python keeps them as
+    # lone surrogates, which no page, label or message can show.
+    train = os.fsencode(dataset_root / "train")
+    os.mkdir(train + b"/\xffclass")
+    draw_outline("circle").save(os.fsdecode(train + b"/\xffclass/a.png"))
+    draw_outline("circle").save(os.fsdecode(train + b"/circle/\xfe.png"))
+    assert dataset.list_classes(dataset_root) == list(SHAPES)
+    assert dataset.count_images(dataset_root)["circle"] == {"train": 6, "test": 2}
+    problems = dataset.find_problems(dataset_root)
+    assert problems == [
+        (
+            dataset_root / "train",
+            "b'\\xffclass' skipped: its name is not valid UTF-8 text; rename it",
+        ),
+        (
+            dataset_root / "train" / "circle",
+            "b'\\xfe.png' skipped: its name is not valid UTF-8 text; rename it",
+        ),
+    ]
+    for _, reason in problems:
+        reason.encode("utf-8")  # shows anywhere
