@@ -8,6 +8,7 @@ A model file is Keras' `.keras` archive (a zip) with more entries:
   drawings before the file is written;
 - `embeddings.npy` (models trained from the shape base): the training drawings' features, for
   the "not sure" test.
+- `MODEL_CARD.md`: the model card (shapecnn.card), Markdown written from the metadata.
 One file means one atomic rename covers all of them, so a crash while saving leaves the previous
 model whole. Metadata read from a file is validated (types, ranges, sizes) before it is used.
 """
@@ -75,6 +76,9 @@ class ModelMetadata:
     export: dict = field(default_factory=dict)
     # "Not sure" settings (shapecnn.novelty), None for models that cannot tell.
     novelty: dict | None = None
+    # Accuracy on people it never saw (python -m shapecnn evaluate --by-person): accuracy,
+    # test_accuracy, people [{name, accuracy, count}], recipe, measured_at; None: unknown.
+    held_out_people: dict | None = None
     notes: list[str] = field(default_factory=list)
     format: int = FORMAT_VERSION
 
@@ -145,6 +149,7 @@ class ModelMetadata:
             "versions": dict,
             "export": dict,
             "novelty": (dict, type(None)),
+            "held_out_people": (dict, type(None)),
             "notes": list,
             "format": int,
         }
@@ -309,6 +314,8 @@ def save_model(
     flatbuffer = export_litert(model)
     metadata.export = check_export(flatbuffer, model, check_inputs[:512])
     text = metadata.to_json()
+    from shapecnn.card import model_card  # the card is written from the metadata
+
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_temp_models(path)
     # Keras insists on the .keras suffix; the leading dot keeps the file out of listings.
@@ -317,6 +324,7 @@ def save_model(
         model.save(temp)
         with zipfile.ZipFile(temp, "a") as archive:
             archive.writestr(METADATA_ENTRY, text)
+            archive.writestr("MODEL_CARD.md", model_card(metadata, path.name))
             archive.writestr(EXPORT_ENTRY, flatbuffer)
             if embeddings is not None:
                 buffer = io.BytesIO()
