@@ -104,6 +104,16 @@ IMPORT_WITH_HOOK = textwrap.dedent(
             if len(made) == len(paths) // 2:
                 pause()
         os.link = link
+    elif point == "publishing-without-links":  # half renamed in, on a FAT-like disk
+        real_replace, made = os.replace, []
+        def refuse(source, target):
+            raise PermissionError(1, "Operation not permitted")
+        def replace(source, target):
+            real_replace(source, target)
+            made.append(target)
+            if len(made) == len(paths) // 2:
+                pause()
+        os.link, os.replace = refuse, replace
     elif point == "published":  # every file published, the staging folder not yet removed
         real_rmtree = dataset.shutil.rmtree
         def rmtree(path, *args, **kwargs):
@@ -112,6 +122,9 @@ IMPORT_WITH_HOOK = textwrap.dedent(
             return real_rmtree(path, *args, **kwargs)
         dataset.shutil.rmtree = rmtree
     print("READY", flush=True)
+    if os.environ.get("THROUGH_CLI"):
+        from shapecnn.cli import main
+        sys.exit(main(["add", "--data", root, "--label", "circle", *paths]))
     dataset.import_images(root, "circle", paths, "auto")
     print("DONE", flush=True)
     """
@@ -147,7 +160,10 @@ def kill_9(process: subprocess.Popen) -> None:
     process.stderr.close()
 
 
-@pytest.mark.parametrize(("point", "kept"), [("staging", 0), ("publishing", 0), ("published", 20)])
+@pytest.mark.parametrize(
+    ("point", "kept"),
+    [("staging", 0), ("publishing", 0), ("publishing-without-links", 0), ("published", 20)],
+)
 def test_an_import_killed_at_any_point_is_all_or_nothing(tmp_path, point, kept):
     root = tmp_path / "data"
     dataset.save_drawing(root, "triangle", draw_outline("triangle"), "train")
@@ -164,6 +180,28 @@ def test_an_import_killed_at_any_point_is_all_or_nothing(tmp_path, point, kept):
     if not kept:
         assert not (root / "train" / "circle").exists()  # no empty class folder either
         assert not (root / "test" / "circle").exists()
+
+
+@pytest.mark.parametrize("point", ["staging", "publishing"])
+def test_ctrl_c_during_add_leaves_nothing_without_any_clean_up(tmp_path, point):
+    root = tmp_path / "data"
+    paths = images(tmp_path / "in", 12)
+    process = subprocess.Popen(
+        [sys.executable, "-c", IMPORT_WITH_HOOK, str(root), point, *map(str, paths)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "THROUGH_CLI": "1"},
+    )
+    wait_for(process, "PAUSED")
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert err == "python -m shapecnn add: interrupted\n"
+    assert visible_files(root) == []  # undone by the interrupted process itself
+    assert work_folders(root) == []
+    assert not (root / "train" / "circle").exists()
 
 
 def test_cli_add_killed_at_random_moments_adds_all_or_nothing(tmp_path):
