@@ -205,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_info(args) -> int:
     root = dataset.require_dataset(args.data)
+    # First, so the counts below are after an interrupted import was undone or finished.
+    removed = dataset.clean_temp_files(root)
     counts = dataset.count_images(root)
     print(f"dataset: {root}")
     print(f"{len(counts)} {'class' if len(counts) == 1 else 'classes'}")
@@ -221,7 +223,6 @@ def cmd_info(args) -> int:
             print(f"  {path}: {reason}")
     else:
         print("no unreadable files")
-    removed = dataset.clean_temp_files(root)
     if removed:
         print(f"removed {removed} temporary files left by interrupted saves")
     return 0

@@ -139,3 +139,17 @@ def draw_image(folder: Path) -> Path:
     path = folder / "c.png"
     draw_outline("circle").save(path)
     return path
+
+
+def test_info_counts_after_undoing_an_interrupted_import(tmp_path):
+    from test_reliability import IMPORT_WITH_HOOK, images, kill_9, start, wait_for
+
+    root = tmp_path / "data"
+    process = start("-c", IMPORT_WITH_HOOK, root, "publishing", *images(tmp_path / "in", 20))
+    wait_for(process, "PAUSED")
+    kill_9(process)  # ten of the twenty drawings have their names in the dataset
+    result = shapecnn("info", "--data", root)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1] == "0 classes"
+    assert lines[-1] == "removed 1 temporary files left by interrupted saves"
