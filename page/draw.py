@@ -31,8 +31,6 @@ CANVAS_SIZE = 280
 # 8 px on 280 px: still a clear line once a drawing is cropped and shrunk to 24 px.
 STROKE_WIDTH = 8
 SAVE_PANEL_WIDTH = 250
-# The headings over the columns below, which use the same widths and gap.
-DRAW_HEADER = templates.draw_header(CANVAS_SIZE + 4, SAVE_PANEL_WIDTH)
 
 
 def canvas_section() -> object:
@@ -200,26 +198,27 @@ def save_drawing(settings: Settings, label: str, drawing, split: str) -> str | N
 
 
 def draw_section(settings: Settings, counts: dict[str, dict[str, int]], training: bool) -> None:
-    """Canvas and prediction (a stroke reruns only these), and the save panel beside them.
-    Their headings are in DRAW_HEADER, outside the fragments."""
+    """Canvas and prediction (a stroke reruns only these), and the save panel beside them; on a
+    narrow screen each goes under the one before. Their headings come with their columns' keys
+    (templates.LAYOUT_CSS): no element of their own to render on every stroke."""
     row = st.container(horizontal=True, gap="large")
     with row:
         stroke_section(settings, training)
-    with row.container(width=SAVE_PANEL_WIDTH):
+    with row.container(width=SAVE_PANEL_WIDTH, key="save_column"):
         save_section(settings, counts)
 
 
 @st.fragment
 def stroke_section(settings: Settings, training: bool) -> None:
     """The canvas and the live prediction: what a stroke reruns."""
-    # The canvas's column is as wide as the canvas, whatever the screen; the prediction gets the
-    # rest. Same gap as the headings' row, so each heading sits over its column.
+    # The canvas's column is as wide as the canvas is shown (templates.LAYOUT_CSS); the
+    # prediction gets the rest, up to a readable width, or goes right under it on a phone.
     row = st.container(horizontal=True, gap="large")
-    with row.container(width=CANVAS_SIZE + 4):
+    with row.container(width=CANVAS_SIZE + 4, key="draw_column"):
         drawing = canvas_section()
     # The save panel, a fragment of its own, saves what the canvas shows now.
     state.current().drawing = drawing
-    with row.container(width="stretch"):
+    with row.container(width="stretch", key="prediction_column"):
         prediction_section(settings, drawing, training)
 
 
@@ -240,7 +239,7 @@ def training_status_section(settings: Settings) -> None:
 def draw_view(settings: Settings, counts: dict[str, dict[str, int]], training: bool) -> None:
     """Draw, watch the prediction, save, train: the whole loop on one screen, and nothing else,
     because a stroke's rerun makes the browser redraw every element on the page."""
-    st.html(DRAW_HEADER)
+    st.html(templates.DRAW_HEADER)
     draw_section(settings, counts, training)
     with st.container(horizontal=True, vertical_alignment="center", gap="medium", border=True):
         train_button(settings, training)

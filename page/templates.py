@@ -16,14 +16,40 @@ from html import escape
 # reset (the page's Clear button starts a new canvas). The canvas lives in a shadow root that
 # page CSS cannot reach, so the script hands it the rules, also when a new canvas is created
 # (Clear); the element holding the script takes no space.
+# The canvas is shown at the size in --shapecnn-canvas (set below; custom properties reach into
+# the shadow root); its pixels, and so the model's input, keep the size the page asks for.
 CANVAS_TOOLBAR_CSS = (
     ".dc-toolbar{top:auto!important;bottom:100%}"
     ".dc-icon-button:not([aria-label=Undo]):not([aria-label=Redo]),"
     ".dc-toolbar-separator,.dc-toolbar-contextual{display:none!important}"
+    ".dc-container,.dc-container .canvas-container,.dc-container canvas"
+    "{width:var(--shapecnn-canvas)!important;height:var(--shapecnn-canvas)!important}"
+)
+# From a 360 px phone to a 2560 px screen. The canvas: its own 280 px up to laptop widths, then
+# a fifth of the screen, at most 520 px (fabric.js maps the pointer through the CSS scale). The
+# Draw view's columns carry their headings (::before), so a heading wraps with its column; the
+# title shrinks on a phone; the prediction's bars stop at a readable width.
+LAYOUT_CSS = (
+    ":root{--shapecnn-canvas:clamp(280px,20vw,520px)}"
+    # A column's width is set on the element around it (st.container(width=...)).
+    ":has(>.st-key-draw_column){flex:0 0 calc(var(--shapecnn-canvas) + 4px)!important;"
+    "width:calc(var(--shapecnn-canvas) + 4px)!important}"
+    ":has(>.st-key-prediction_column){max-width:44rem;min-width:min(18rem,100%)!important}"
+    ".st-key-draw_column::before,.st-key-prediction_column::before,.st-key-save_column::before"
+    "{font-size:1.75rem;font-weight:600;line-height:1.2;overflow-wrap:anywhere}"
+    ".st-key-draw_column::before{content:'Draw'}"
+    ".st-key-prediction_column::before{content:'Live prediction'}"
+    ".st-key-save_column::before{content:'Label and save'}"
+    # A phone: less above the canvas, and the prediction close under it.
+    "@media (max-width:640px){[data-testid='stMainBlockContainer']{padding-top:1rem!important}"
+    ".stHorizontalBlock:has(>div>.st-key-draw_column){row-gap:1rem}"
+    ".st-key-draw_column::before,.st-key-prediction_column::before,.st-key-save_column::before"
+    "{font-size:1.35rem}}"
 )
 PAGE_STYLE = (
     "<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}"
-    "[data-testid='stElementContainer']:has(>.stHtml>script){display:none}</style>"
+    "[data-testid='stElementContainer']:has(>.stHtml>script){display:none}"
+    f"{LAYOUT_CSS}</style>"
     "<script>(()=>{if(window.shapecnnToolbarRule)return;"
     "const rule=window.shapecnnToolbarRule=new CSSStyleSheet();"
     f"rule.replaceSync('{CANVAS_TOOLBAR_CSS}');"
@@ -37,22 +63,17 @@ PAGE_STYLE = (
 )
 
 
-def draw_header(canvas_width: int, save_panel_width: int) -> str:
-    """The Draw view's title and column headings as one piece of HTML: every rerun, a stroke's
-    fragment rerun included, makes the browser render every element on the page again, and a
-    title, a caption and three subheaders are five markdown elements, each parsed again on every
-    render (benchmarks/RESULTS.md, the page). The view's columns use the same widths and gap."""
-    return (
-        '<h1 style="font-size:2.75rem;font-weight:700;margin:0;padding:1.25rem 0 1rem">'
-        "Draw a shape</h1>"
-        '<p style="font-size:.875rem;opacity:.6;margin:0 0 .75rem">The model guesses as you draw. '
-        "Save drawings under a label, train, and watch it improve.</p>"
-        '<div style="display:flex;gap:4rem;font-size:1.75rem;font-weight:600;line-height:1.2">'
-        f'<div style="width:{canvas_width}px" title="Hover the canvas for undo and redo.">'
-        "Draw</div>"
-        '<div style="flex:1">Live prediction</div>'
-        f'<div style="width:{save_panel_width}px">Label and save</div></div>'
-    )
+# The Draw view's title and caption as one piece of HTML, and its column headings in LAYOUT_CSS:
+# every rerun, a stroke's fragment rerun included, makes the browser render every element on the
+# page again, and a title, a caption and three subheaders are five markdown elements, each parsed
+# again on every render (benchmarks/RESULTS.md, the page).
+DRAW_HEADER = (
+    '<h1 style="font-size:clamp(1.75rem,7vw,2.75rem);font-weight:700;margin:0;'
+    'padding:clamp(.25rem,2vw,1.25rem) 0 clamp(.25rem,2vw,1rem);line-height:1.2">'
+    "Draw a shape</h1>"
+    '<p style="font-size:.875rem;opacity:.6;margin:0">The model guesses as you draw. '
+    "Save drawings under a label, train, and watch it improve.</p>"
+)
 
 
 def prediction_html(rows: list[dict], picture_uri: str, trained: str) -> str:

@@ -235,3 +235,72 @@ def test_training_shows_metrics_and_the_new_model_predicts(page, site):
     expect(metric(main, "Epochs")).to_have_text("2")
     expect(main.get_by_text("Confusion matrix")).to_be_visible()
     expect(main.get_by_text("2 epochs")).to_be_visible()
+
+
+def open_at(browser, url: str, width: int, **options):
+    page = browser.new_page(viewport={"width": width, "height": 900}, **options)
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.wait_for_selector(CANVAS)
+    wait_idle(page)
+    return page
+
+
+def scaled(strokes: list[np.ndarray], box: dict) -> list[np.ndarray]:
+    """Strokes made for the 280 px canvas, drawn over the canvas as it is shown."""
+    return [stroke * (box["width"] / 280) for stroke in strokes]
+
+
+@pytest.mark.parametrize("width", [360, 400, 1280, 2560])
+def test_the_draw_view_fits_from_a_phone_to_a_wide_screen(browser, site, width):
+    """No sideways scrolling and no cut heading at any width; the canvas as large as the space
+    allows (larger on a wide screen); the prediction beside the canvas or right under it, its
+    bars no wider than a reader's eye can follow (issue 15, point 3)."""
+    page = open_at(browser, site["url"], width)
+    try:
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        heading = page.get_by_role("heading", name="Draw a shape")
+        assert heading.evaluate("h => h.scrollWidth <= h.clientWidth")
+        for key in ("draw_column", "prediction_column", "save_column"):
+            column = page.locator(f".st-key-{key}")
+            box = column.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, key
+        canvas = page.locator(CANVAS).bounding_box()
+        assert canvas["x"] + canvas["width"] <= width
+        if width >= 2560:
+            assert canvas["width"] >= 480  # a fifth of the screen, not 280 px
+        draw(page, scaled(shape_strokes("triangle", seed=3), canvas))
+        prediction = metric(page.get_by_test_id("stMain"), "Prediction")
+        expect(prediction).to_have_text("triangle")
+        wait_idle(page)
+        shown = prediction.bounding_box()
+        if width < 700:  # right under the canvas and its Clear button
+            assert 0 < shown["y"] - (canvas["y"] + canvas["height"]) < 200
+        else:  # beside it
+            assert shown["x"] > canvas["x"] + canvas["width"] and shown["y"] < canvas["y"] + 100
+        bars = page.locator("[data-probability]").first.bounding_box()
+        assert bars["width"] <= 720
+    finally:
+        page.close()
+
+
+def test_drawing_with_a_finger_is_predicted(browser, site):
+    """Touch drawing on a phone-sized, touch-enabled page: touch events, no mouse."""
+    page = open_at(browser, site["url"], 400, has_touch=True, is_mobile=True)
+    try:
+        box = page.locator(CANVAS).bounding_box()
+        session = page.context.new_cdp_session(page)
+
+        def touch(kind: str, points: list[dict]) -> None:
+            session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        for stroke in scaled(shape_strokes("rectangle", seed=4), box):
+            points = [{"x": box["x"] + x, "y": box["y"] + y} for x, y in stroke]
+            touch("touchStart", points[:1])
+            for point in points[1:]:
+                touch("touchMove", [point])
+            touch("touchEnd", [])
+        expect(metric(page.get_by_test_id("stMain"), "Prediction")).to_have_text("rectangle")
+        wait_idle(page)
+    finally:
+        page.close()
