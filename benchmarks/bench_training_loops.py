@@ -1,16 +1,23 @@
-"""Prototypes of faster training loops, measured against today's `shapecnn.training.train`.
+"""Training loops: Keras' fit() against the hand loop `_Fitter`, fixed epochs, one run.
 
-No target: this tells the owner of training.py what a change would gain, measured side by side
-in one process, with the same recipe (default), data (starter), augmentation and a fixed number
-of epochs (early stopping off, so every variant does the same work):
+Issue 12, part 4: keep the hand loop only if it wins by a clear margin. Both train the tutorial
+CNN from scratch on the starter data, with the same recipe, data, seed and number of epochs
+(early stopping cannot trigger, so every variant does the same work), and both do what training
+needs: the test split scored after every epoch, a progress report per epoch, a cancel flag
+polled while training. Recipes: `scratch` (batch 16, strong augmentation on the fly) and
+`tutorial` (batch 3, 45 steps per epoch from an endless shuffled stream, no augmentation).
 
-- as is:           `train()` with the recipe unchanged but early stopping off.
-- one trace:       a prototype written here: like `train()`'s loop (one traced step per batch,
-                   called from Python), but the step is traced once for any batch size (an
-                   input signature with a free batch dimension) instead of once per new shape.
-- epoch function:  a prototype written here: the drawings as tensors, and one tf.function that
-                   runs a whole epoch (shuffle, augment, every step, test accuracy) per call, so
-                   Python runs once per epoch instead of once per step.
+- _Fitter:            shapecnn.training._Fitter as train() runs it (one traced step per batch,
+                      called from Python; the test split scored by a traced function).
+- fit, aug in model:  fit() on a tf.data pipeline (shuffle, repeat for steps_per_epoch, batch)
+                      with `steps_per_execution` = one epoch's steps, the augmentation layers in
+                      front of the network in the trained model, validation_data for the test
+                      split, callbacks for progress and cancel, EarlyStopping(start_from_epoch).
+- fit, aug in map:    the same, the augmentation in a tf.data map instead of in the model.
+- fit, 1 step/exec:   "fit, aug in model" with steps_per_execution=1 (fit()'s default).
+
+Each variant is timed from building the model to the last epoch's report (tracing included),
+in the order A B C D D C B A, so that warm-up and drifting load fall on all alike.
 """
 
 from __future__ import annotations
@@ -23,203 +30,212 @@ import numpy as np
 from common import Clock, Figure, Report, md_table, secs, tiny_dataset
 
 NAME = "training_loops"
-TITLE = "Training loops: prototypes of faster loops vs today's train(), fixed epochs"
+TITLE = "Training loops: Keras fit() vs the hand loop _Fitter, fixed epochs"
+
+EPOCHS = {"scratch": 30, "tutorial": 20}
+# Within this of _Fitter's time, fit() replaces the hand loop (issue 12.4).
+CLEAR_MARGIN = 0.10
 
 
-def fixed_recipe(epochs: int, **changes):
-    from shapecnn.config import RECIPES
+def fixed_recipe(name: str, epochs: int):
+    from shapecnn.config import resolve_recipe
 
-    return replace(RECIPES["default"], epochs=epochs, early_stopping_patience=None, **changes)
-
-
-def run_train(root, recipe) -> dict:
-    from shapecnn.training import train
-
-    clock = Clock()
-    ends = []
-    result = train(root, recipe, on_epoch_end=lambda *_: ends.append(time.perf_counter()))
-    wall, cpu = clock.elapsed()
-    return {
-        "wall": wall,
-        "cpu": cpu,
-        "epoch_ends": [t - clock.wall for t in ends],
-        "accuracy": result.evaluation.accuracy if result.evaluation else float("nan"),
-    }
+    # No early stopping: every variant runs every epoch.
+    return replace(resolve_recipe(name, epochs=epochs), early_stopping_patience=None)
 
 
-def _augmentation(seed: int):
-    try:
-        from shapecnn.augment import build_augmentation
-    except ImportError:
-        from shapecnn.training import build_augmentation
-    return build_augmentation(seed)
-
-
-def _setup(root, recipe):
+def _start(data, recipe):
     from shapecnn._tensorflow import keras, tf
     from shapecnn.model import build_model
-    from shapecnn.training import load_training_data
 
-    data = load_training_data(root)
     keras.utils.set_random_seed(recipe.seed)
+    tf.config.experimental.enable_op_determinism()
     n_classes = len(data.class_names)
-    model = build_model(n_classes, data.train.x.shape[1:], recipe.learning_rate)
-    augment = _augmentation(recipe.seed) if recipe.augment else None
-    optimizer = keras.optimizers.Adam(learning_rate=recipe.learning_rate)
-    optimizer.build(model.trainable_variables)
-    loss_function = keras.losses.CategoricalCrossentropy()
-
-    def step(images, labels):
-        if augment is not None:
-            images = augment(images, training=True)
-        with tf.GradientTape() as tape:
-            loss = loss_function(labels, model(images, training=True))
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
-        return loss
-
-    return data, n_classes, model, loss_function, step
+    shape = data.train.x.shape[1:]
+    return build_model(n_classes, shape, recipe.learning_rate, recipe.architecture), n_classes
 
 
-def run_one_trace(root, recipe) -> dict:
-    """Per-step loop from Python, the step traced once for every batch size."""
-    from shapecnn._tensorflow import tf
+def run_fitter(data, recipe) -> dict:
+    from shapecnn.training import _Fitter
 
     clock = Clock()
-    data, n_classes, model, _, step = _setup(root, recipe)
-    shape = data.train.x.shape[1:]
-    traced = tf.function(
-        step,
-        input_signature=[
-            tf.TensorSpec([None, *shape], tf.float32),
-            tf.TensorSpec([None, n_classes], tf.float32),
-        ],
-    )
-    x, y = data.train.x, np.eye(n_classes, dtype=np.float32)[data.train.y]
-    x_test = tf.constant(data.test.x)
-    test = tf.function(lambda images: model(images, training=False))
-    rng = np.random.default_rng(recipe.seed)
-    ends = []
-    for _ in range(recipe.epochs):
-        order = rng.permutation(len(x))
-        for start in range(0, len(x), recipe.batch_size):
-            index = order[start : start + recipe.batch_size]
-            float(traced(tf.constant(x[index]), tf.constant(y[index])))
-        test(x_test).numpy()
+    model, n_classes = _start(data, recipe)
+    ends, logs = [], []
+
+    def report(epoch, values):
         ends.append(time.perf_counter())
-    return _result(clock, ends, model, data)
+        logs.append(values)
+
+    fitter = _Fitter(model, recipe, n_classes)
+    fitter.fit(data.train, data.test, report, lambda: False)
+    return _result(clock, ends, logs)
 
 
-def _result(clock: Clock, ends: list[float], model, data) -> dict:
-    """Wall and CPU time, when each epoch ended, and test accuracy of one timed run."""
-    accuracy = float(np.mean(np.argmax(model(data.test.x), axis=1) == data.test.y))
+class _Progress:
+    """Progress per epoch, cancel polled after every execution (built lazily: keras imports
+    late)."""
+
+    def __new__(cls, keras, ends: list, rows: list, should_stop):
+        class Callback(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                if should_stop():
+                    self.model.stop_training = True
+
+            def on_epoch_end(self, epoch, logs=None):
+                ends.append(time.perf_counter())
+                rows.append(
+                    {
+                        "loss": float(logs["loss"]),
+                        "accuracy": float(logs["accuracy"]),
+                        "test_loss": float(logs["val_loss"]),
+                        "test_accuracy": float(logs["val_accuracy"]),
+                    }
+                )
+
+        return Callback()
+
+
+def run_fit(data, recipe, augment_in: str = "model", steps_per_execution: int | None = None):
+    """fit() as training.py would call it; `augment_in` is "model" or "map"."""
+    from shapecnn._tensorflow import keras, tf
+    from shapecnn.augment import build_augmentation
+    from shapecnn.training import EVAL_BATCH
+
+    clock = Clock()
+    model, n_classes = _start(data, recipe)
+    x, y = data.train.x, np.eye(n_classes, dtype=np.float32)[data.train.y]
+    test_y = np.eye(n_classes, dtype=np.float32)[data.test.y]
+    augmentation = build_augmentation(recipe.seed) if recipe.augment else None
+    trained = model
+    if augmentation is not None and augment_in == "model":
+        drawing = keras.Input(model.input_shape[1:])
+        trained = keras.Model(drawing, model(augmentation(drawing)))
+    steps = recipe.steps_per_epoch or math.ceil(len(x) / recipe.batch_size)
+    pipeline = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(
+        len(x), seed=recipe.seed, reshuffle_each_iteration=True
+    )
+    if recipe.steps_per_epoch is not None:
+        pipeline = pipeline.repeat()
+    pipeline = pipeline.batch(recipe.batch_size)
+    if augmentation is not None and augment_in == "map":
+        pipeline = pipeline.map(lambda a, b: (augmentation(a, training=True), b))
+    pipeline = pipeline.prefetch(tf.data.AUTOTUNE)
+    trained.compile(
+        optimizer=keras.optimizers.Adam(recipe.learning_rate),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=steps_per_execution or steps,
+    )
+    ends, logs = [], []
+    trained.fit(
+        pipeline,
+        epochs=recipe.epochs,
+        steps_per_epoch=recipe.steps_per_epoch,
+        validation_data=(data.test.x, test_y),
+        validation_batch_size=EVAL_BATCH,
+        callbacks=[
+            _Progress(keras, ends, logs, lambda: False),
+            keras.callbacks.EarlyStopping(
+                monitor="loss", min_delta=1e-3, patience=6, start_from_epoch=recipe.epochs
+            ),
+        ],
+        verbose=0,
+    )
+    return _result(clock, ends, logs)
+
+
+def _result(clock: Clock, ends: list[float], logs: list[dict]) -> dict:
     wall, cpu = clock.elapsed()
     return {
         "wall": wall,
         "cpu": cpu,
         "epoch_ends": [t - clock.wall for t in ends],
-        "accuracy": accuracy,
+        "accuracy": logs[-1]["test_accuracy"] if logs else float("nan"),
+        "epochs": len(logs),
     }
-
-
-def run_epoch_function(root, recipe) -> dict:
-    """The prototype: one traced function per epoch over in-memory tensors."""
-    from shapecnn._tensorflow import tf
-
-    clock = Clock()
-    data, n_classes, model, loss_function, step = _setup(root, recipe)
-    x = tf.constant(data.train.x)
-    y = tf.one_hot(data.train.y, n_classes)
-    x_test = tf.constant(data.test.x)
-    y_test = tf.one_hot(data.test.y, n_classes)
-    count, batch = len(data.train), recipe.batch_size
-    steps = math.ceil(count / batch)
-
-    @tf.function
-    def epoch(seed):
-        order = tf.random.experimental.stateless_shuffle(tf.range(count), seed=seed)
-        total = tf.constant(0.0)
-        for number in tf.range(steps):
-            index = order[number * batch : (number + 1) * batch]
-            loss = step(tf.gather(x, index), tf.gather(y, index))
-            total += loss * tf.cast(tf.shape(index)[0], tf.float32)
-        test = model(x_test, training=False)
-        hits = tf.cast(tf.argmax(test, 1) == tf.argmax(y_test, 1), tf.float32)
-        return total / count, loss_function(y_test, test), tf.reduce_mean(hits)
-
-    ends = []
-    for number in range(recipe.epochs):
-        loss, _, _ = epoch(tf.constant([recipe.seed, number]))
-        float(loss)  # the epoch's logs reach Python, as they would reach the page
-        ends.append(time.perf_counter())
-    return _result(clock, ends, model, data)
 
 
 def run(quick: bool = False) -> Report:
-    from shapecnn._tensorflow import tf
     from shapecnn.config import DEFAULT_DATA
     from shapecnn.training import load_training_data
 
-    tf.config.experimental.enable_op_determinism()
-    epochs = 1 if quick else 30
     root = tiny_dataset() if quick else DEFAULT_DATA
     data = load_training_data(root)
-    batch = fixed_recipe(epochs).batch_size
-    steps = math.ceil(len(data.train) / batch)
-    variants = {
-        "as is": lambda: run_train(root, fixed_recipe(epochs)),
-        "one trace": lambda: run_one_trace(root, fixed_recipe(epochs)),
-        "epoch function": lambda: run_epoch_function(root, fixed_recipe(epochs)),
-    }
-    if quick:  # a smoke run: the prototype, and train() once to compare with
-        del variants["one trace"]
-    names = list(variants)
-    order = names if quick else names + names[::-1]
-    results = {name: [] for name in names}
-    for name in order:
-        results[name].append(variants[name]())
-
-    base = float(np.median([r["wall"] for r in results["as is"]]))
     report = Report(NAME, TITLE, quick=quick)
-    rows = []
-    for name in names:
-        wall = float(np.median([r["wall"] for r in results[name]]))
-        cpu = float(np.median([r["cpu"] for r in results[name]]))
-        first = results[name][0]
-        times = np.diff([0.0, *first["epoch_ends"]])
-        later = float(np.median(times[1:])) if len(times) > 1 else float("nan")
-        rows.append(
-            [
-                name,
-                secs(wall),
-                secs(cpu),
-                secs(times[0]),
-                f"{later * 1e3:.0f} ms",
-                f"{wall / base:.2f}x",
-                ", ".join(f"{r['accuracy']:.0%}" for r in results[name]),
-            ]
-        )
+    variants = {
+        "_Fitter": run_fitter,
+        "fit, aug in model": lambda d, r: run_fit(d, r, "model"),
+        "fit, aug in map": lambda d, r: run_fit(d, r, "map"),
+        "fit, 1 step/exec": lambda d, r: run_fit(d, r, "model", steps_per_execution=1),
+    }
+    rows, verdicts, orders = [], [], []
+    for recipe_name, epochs in EPOCHS.items():
+        recipe = fixed_recipe(recipe_name, 1 if quick else epochs)
+        # Without augmentation, "in the model" and "in a map" are the same program.
+        names = [n for n in variants if recipe.augment or n != "fit, aug in map"]
+        order = names if quick else names + names[::-1]
+        results = {name: [] for name in names}
+        for name in order:
+            results[name].append(variants[name](data, recipe))
+        walls = {n: float(np.median([r["wall"] for r in results[n]])) for n in names}
+        base = walls["_Fitter"]
+        steps = recipe.steps_per_epoch or math.ceil(len(data.train) / recipe.batch_size)
+        for name in names:
+            cpu = float(np.median([r["cpu"] for r in results[name]]))
+            first = results[name][0]
+            times = np.diff([0.0, *first["epoch_ends"]])
+            later = float(np.median(times[1:])) if len(times) > 1 else float("nan")
+            rows.append(
+                [
+                    recipe_name,
+                    name,
+                    secs(walls[name]),
+                    secs(cpu),
+                    secs(times[0]) if len(times) else "",
+                    f"{later * 1e3:.0f} ms",
+                    f"{walls[name] / base:.2f}x",
+                    ", ".join(f"{r['accuracy']:.0%}" for r in results[name]),
+                ]
+            )
+        orders.append(f"{recipe_name}: {' / '.join(order)}")
+        best_fit = min((n for n in names if n.startswith("fit")), key=walls.get)
+        ratio = walls[best_fit] / base
         report.figures.append(
-            Figure(f"{name}: wall time (median)", secs(wall), f"as is: {secs(base)}", wall / base)
+            Figure(
+                f"{recipe_name}: best fit() ({best_fit}), wall (median)",
+                secs(walls[best_fit]),
+                f"_Fitter: {secs(base)}",
+                ratio,
+                f"<= {1 + CLEAR_MARGIN:.2f}x: fit() replaces _Fitter",
+                ratio <= 1 + CLEAR_MARGIN,
+            )
+        )
+        verdicts.append(
+            f"{recipe_name} ({len(data.train)} train drawings, batch {recipe.batch_size}, "
+            f"{steps} steps per epoch, {recipe.epochs} epochs): best fit() is {best_fit!r} at "
+            f"{ratio:.2f}x _Fitter's wall time"
         )
     report.details += [
-        f"Default recipe, {'a tiny synth set' if quick else 'starter data'} "
-        f"({len(data.train)} train drawings, batch {batch}: "
-        f"{steps} steps per epoch), {epochs} epochs, early stopping off; run order "
-        f"{' / '.join(order)}. Wall and CPU are medians over the runs; the epoch times are from "
-        "the first run of each.",
+        f"{'A tiny synth set' if quick else 'Starter data'}, fixed epochs, early stopping off "
+        f"(fit(): EarlyStopping with start_from_epoch = epochs); run order "
+        f"{'; '.join(orders)}. Wall and CPU are medians over the runs, from "
+        "building the model to the last epoch's report; the epoch times are from the first run "
+        "of each. Test accuracy after the last epoch, per run.",
         "",
         *md_table(
             [
-                "variant",
+                "recipe",
+                "loop",
                 "wall",
                 "CPU",
                 "epoch 1 (incl. tracing)",
                 "later epochs, median",
-                "vs as is",
+                "vs _Fitter",
                 "test accuracy",
             ],
             rows,
         ),
+        "",
+        *[f"- {line}" for line in verdicts],
     ]
     return report
