@@ -13,8 +13,10 @@ import streamlit as st
 from page import state, templates
 from shapecnn import dataset, jobs, views
 
-# Thumbnails per row in the Drawings view and under the Train view's results.
-THUMBNAILS_PER_ROW = 8
+# Thumbnails in the Drawings view and under the Train view's results: as many to a row as the
+# width holds (a row that wraps), so a phone shows three and a wide screen twenty.
+THUMBNAIL_WIDTH = 96
+MISCLASSIFIED_SHOWN = 16
 # The last choice of a label box: a class not made yet, named in a text field.
 NEW_CLASS = "+ New class…"
 

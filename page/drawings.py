@@ -10,7 +10,7 @@ import streamlit as st
 from page import state
 from page.common import (
     NEW_CLASS,
-    THUMBNAILS_PER_ROW,
+    THUMBNAIL_WIDTH,
     Settings,
     clean_label,
     counts_section,
@@ -150,9 +150,9 @@ def browser_section(settings: Settings, counts: dict[str, dict[str, int]]) -> li
         return []
     st.caption(f"{page.total} drawings, newest first")
     selected = []
-    columns = st.columns(THUMBNAILS_PER_ROW)
-    for index, path in enumerate(page.paths):
-        with columns[index % THUMBNAILS_PER_ROW]:
+    grid = st.container(horizontal=True, gap="small")
+    for path in page.paths:
+        with grid.container(width=THUMBNAIL_WIDTH, gap=None):
             image = views.thumbnail(path)
             if image is not None:
                 st.image(image, width="stretch", output_format="PNG")

@@ -7,7 +7,8 @@ import streamlit as st
 
 from page import state, templates
 from page.common import (
-    THUMBNAILS_PER_ROW,
+    MISCLASSIFIED_SHOWN,
+    THUMBNAIL_WIDTH,
     Settings,
     counts_section,
     flash,
@@ -166,11 +167,11 @@ def misclassified_grid(result: jobs.JobResult) -> None:
         st.success("Every test drawing was recognised.")
         return
     st.markdown(f"**Test drawings it got wrong** ({len(result.misclassified)})")
-    shown_items = result.misclassified[: THUMBNAILS_PER_ROW * 2]
-    columns = st.columns(THUMBNAILS_PER_ROW)
-    for index, item in enumerate(shown_items):
+    shown_items = result.misclassified[:MISCLASSIFIED_SHOWN]
+    grid = st.container(horizontal=True, gap="small")
+    for item in shown_items:
         image = views.thumbnail(item.path)
-        with columns[index % THUMBNAILS_PER_ROW]:
+        with grid.container(width=THUMBNAIL_WIDTH + 24):
             if image is None:
                 st.caption(f"{item.path.name} (gone)")
             else:
