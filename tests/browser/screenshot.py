@@ -1,6 +1,7 @@
-"""Write docs/screenshot.png: the page in Chromium after a training run, with a drawing on it.
+"""Write docs/screenshot.png: the page in Chromium after a training run, with a drawing on it;
+and the same Draw view at 400, 1280 and 2560 px wide (docs/screenshot-<width>.png).
 
-    python tests/browser/screenshot.py [--out docs/screenshot.png]
+    python tests/browser/screenshot.py [--out docs/screenshot.png] [--widths 400,1280,2560]
 
 Works on a copy of the starter data and a model trained by clicking Train on the page itself, so
 the picture shows the whole journey: a drawing, the live prediction, the model's view, the
@@ -32,7 +33,9 @@ VIEWPORT = {"width": 1360, "height": 780}  # the Draw view, no empty space below
 sys.path.insert(0, str(PROJECT))  # shapecnn, when run as a script
 
 
-def take(out: Path, shape: str = "triangle", seed: int = 3) -> Path:
+def take(
+    out: Path, shape: str = "triangle", seed: int = 3, widths: tuple[int, ...] = ()
+) -> list[Path]:
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         data = Path(shutil.copytree(PROJECT / "data" / "handwriting_shape", folder / "shapes"))
@@ -51,18 +54,33 @@ def take(out: Path, shape: str = "triangle", seed: int = 3) -> Path:
             page.wait_for_timeout(500)
             out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(out), full_page=True)
+            written = [out]
+            for width in widths:
+                page.set_viewport_size({"width": width, "height": VIEWPORT["height"]})
+                page.wait_for_timeout(1000)  # the layout settles; the drawing is redrawn
+                page.mouse.move(1, VIEWPORT["height"] - 1)
+                at_width = out.with_name(f"{out.stem}-{width}{out.suffix}")
+                page.screenshot(path=str(at_width), full_page=True)
+                written.append(at_width)
             browser.close()
-    image = Image.open(out).convert("RGB")
-    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
-    return out
+    for path in written:
+        image = Image.open(path).convert("RGB")
+        image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=PROJECT / "docs" / "screenshot.png")
+    parser.add_argument(
+        "--widths",
+        default="400,1280,2560",
+        help="also the Draw view at these widths, comma-separated ('' for none)",
+    )
     args = parser.parse_args(argv)
-    out = take(args.out)
-    print(f"wrote {out} ({out.stat().st_size / 1000:.0f} KB)")
+    widths = tuple(int(width) for width in args.widths.split(",") if width.strip())
+    for path in take(args.out, widths=widths):
+        print(f"wrote {path} ({path.stat().st_size / 1000:.0f} KB)")
     return 0
 
 
