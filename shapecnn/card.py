@@ -82,9 +82,11 @@ def model_card(metadata: ModelMetadata, name: str = "") -> str:
         )
     lines += ["", "## Inputs", ""]
     p = m.preprocess
+    powers = getattr(p, "aspect_powers", None) or (getattr(p, "aspect_power", 1.0),)
+    kept = ", ".join(f"{power:g}" for power in powers)
     crop = (
         f"cropped to the ink plus a {p.margin:.0%} margin, keeping the aspect ratio "
-        f"(to the power {p.aspect_power:g})"
+        f"(to the power {kept}{' in its channels' if len(powers) > 1 else ''})"
         if p.crop == "ink"
         else "resized whole, not cropped"
     )
@@ -93,7 +95,7 @@ def model_card(metadata: ModelMetadata, name: str = "") -> str:
         f"into ink (0 paper, 1 black; a pixel at least {p.ink_threshold:g} dark counts as ink), "
         f"{crop}, shrunk by area averaging to {p.size}x{p.size}"
         + (", its darkest pixel stretched to full black" if p.normalize_contrast else "")
-        + f", and given as {p.channels} equal channel{'s' if p.channels > 1 else ''} of values "
+        + f", and given as {p.channels} channel{'s' if p.channels > 1 else ''} of values "
         "in [0, 1], ink bright. `shapecnn.preprocess.preprocess` does exactly this; an exported "
         "file (`python -m shapecnn export`) needs the same preprocessing."
     )

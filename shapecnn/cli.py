@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="where the drawings go; auto (default) keeps about one in four of each class in test",
     )
+    add.add_argument(
+        "--by",
+        metavar="NAME",
+        help="who drew them, kept in each PNG (for evaluate --by-person); images that say "
+        "it already keep theirs without --by",
+    )
     add.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="image files")
 
     synth = commands.add_parser(
@@ -123,6 +129,24 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", type=Path, default=DEFAULT_MODEL, help=model_help)
     evaluate.add_argument("--data", type=Path, default=DEFAULT_DATA, help=data_help)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument(
+        "--by-person",
+        action="store_true",
+        help="also accuracy on people the model never saw: for each person with at least 5 "
+        "drawings of every class (add --by NAME), train with the model's recipe without "
+        "them and score on them; recorded in the model file and its card",
+    )
+    evaluate.add_argument(
+        "--person",
+        action="append",
+        metavar="NAME",
+        help="with --by-person: hold out only this person (repeatable)",
+    )
+    evaluate.add_argument(
+        "--no-record",
+        action="store_true",
+        help="with --by-person: leave the model file as it is",
+    )
 
     pretrain = commands.add_parser(
         "pretrain",
@@ -152,7 +176,47 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", type=Path, default=DEFAULT_MODEL, help=model_help)
     predict.add_argument("--json", action="store_true", help="one JSON object per line per image")
     predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="image files")
+    _add_sharing_commands(commands, model_help)
     return parser
+
+
+def _add_sharing_commands(commands, model_help: str) -> None:
+    """export, card and project: taking a model (and its drawings) elsewhere (#16)."""
+    export = commands.add_parser(
+        "export",
+        help="write the model as a LiteRT (.tflite) or ONNX (.onnx) file",
+        description="Export the model's network with Keras' own exporter, check it with its "
+        "own runtime against Keras on the model's test drawings (same top class on every "
+        "one, probabilities within 1e-4) and write it; a disagreeing export is refused.",
+    )
+    export.add_argument("--model", type=Path, default=DEFAULT_MODEL, help=model_help)
+    export.add_argument("--format", choices=["litert", "onnx"], required=True)
+    export.add_argument("--out", type=Path, help="output file (default: beside the model)")
+
+    card = commands.add_parser(
+        "card",
+        help="print the model card (Markdown)",
+        description="Print the card every model file carries: classes and counts, recipe, "
+        "accuracy (per class, and on people it never saw where measured), preprocessing, "
+        "what it is not for.",
+    )
+    card.add_argument("--model", type=Path, default=DEFAULT_MODEL, help=model_help)
+
+    project = commands.add_parser(
+        "project",
+        help="one .zip with a dataset, its model and card: export or import",
+        description="A project file holds the dataset (Keras layout), the model file and "
+        "its card. Import checks it as an upload is checked and lands all or nothing.",
+    )
+    actions = project.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    out = actions.add_parser("export", help="write a project file")
+    out.add_argument("--data", type=Path, default=DEFAULT_DATA, help="dataset folder")
+    out.add_argument("--model", type=Path, default=DEFAULT_MODEL, help=model_help)
+    out.add_argument("--out", type=Path, required=True, help="project file (.zip)")
+    into = actions.add_parser("import", help="unpack a project file")
+    into.add_argument("file", type=Path, metavar="FILE.zip", help="project file")
+    into.add_argument("--data", type=Path, required=True, help="new dataset folder")
+    into.add_argument("--model", type=Path, required=True, help="new model file (.keras)")
 
 
 def _shown(path: Path) -> str:
@@ -229,7 +293,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_add(args) -> int:
-    saved = dataset.import_images(args.data, args.label, args.images, args.split)
+    saved = dataset.import_images(args.data, args.label, args.images, args.split, drawn_by=args.by)
     dataset.clean_temp_files(args.data)
     for source, target in zip(args.images, saved, strict=True):
         print(f"{source} -> {target}")
@@ -328,6 +392,8 @@ def _load_classifier(path: Path):
 def cmd_evaluate(args) -> int:
     from shapecnn.evaluation import evaluate_predictions, format_evaluation
 
+    if args.by_person:
+        return _evaluate_by_person(args)
     classifier = _load_classifier(args.model)
     folder = Path(args.data)
     split = "test" if (folder / "test").is_dir() else None
@@ -377,6 +443,63 @@ def cmd_predict(args) -> int:
     return 1 if refused else 0
 
 
+def _evaluate_by_person(args) -> int:
+    from shapecnn.model import read_metadata
+    from shapecnn.people import held_out_people, record
+
+    metadata = read_metadata(args.model)
+    if not args.json:
+        test = metadata.test_accuracy
+        print(f"test accuracy: {'-' if test is None else f'{test:.2%}'} (the model's test split)")
+
+    def starting(person: str) -> None:
+        if not args.json:
+            print(f"training without {person} ...", flush=True)
+
+    report = held_out_people(args.data, metadata, only=args.person, on_person=starting)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        print(report.format())
+    if not args.no_record:
+        record(args.model, report, metadata.trained_at)
+        if not args.json:
+            print(f"recorded in {_shown(Path(args.model))} (its card shows it)")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from shapecnn.export import default_out, export_model_file, write_export
+
+    export = export_model_file(args.model, args.format)
+    out = write_export(export, args.out or default_out(args.model, args.format))
+    print(export.summary())
+    print(f"wrote {_shown(out)} ({len(export.data):,} bytes)")
+    return 0
+
+
+def cmd_card(args) -> int:
+    from shapecnn.card import read_card
+
+    print(read_card(args.model), end="")
+    return 0
+
+
+def cmd_project(args) -> int:
+    from shapecnn.project import export_project, import_project
+
+    if args.action == "export":
+        project = export_project(args.data, args.model, args.out)
+        where = args.out
+    else:
+        project = import_project(args.file, args.data, args.model)
+        where = f"{_shown(Path(args.data))} and {_shown(Path(args.model))}"
+    for name, counts in project.counts.items():
+        print(f"{name}: {counts['train']} train, {counts['test']} test")
+    print(f"{args.action}ed {project.drawings} drawings and the model: {where}")
+    return 0
+
+
 COMMANDS = {
     "info": cmd_info,
     "add": cmd_add,
@@ -385,4 +508,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "predict": cmd_predict,
     "pretrain": cmd_pretrain,
+    "export": cmd_export,
+    "card": cmd_card,
+    "project": cmd_project,
 }

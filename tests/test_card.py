@@ -74,7 +74,7 @@ def test_a_model_that_cannot_be_unsure_says_it_always_answers_one_of_its_classes
     )
     assert "always answers one of its classes" in card
     assert "Test accuracy: unknown" in card
-    assert "resized whole" in card and "1 equal channel " in card
+    assert "resized whole" in card and "1 channel " in card
 
 
 def test_accuracy_on_people_it_never_saw_and_the_gap_are_in_the_card():
