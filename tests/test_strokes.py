@@ -123,3 +123,21 @@ def test_imports_keep_who_drew_each_png(tmp_path):
     assert dataset.drawn_by_of(saved[0]) == "Bo"
     report = dataset.import_uploads(tmp_path / "c", [("x.png", path.read_bytes())], "triangle")
     assert dataset.drawn_by_of(report.saved[0]) == "Ada"
+
+
+def test_cli_add_by_names_the_drawer_in_every_png(tmp_path, capsys):
+    from shapecnn import cli
+
+    source = tmp_path / "a.png"
+    synth.draw_shape("circle", np.random.default_rng(2)).save(source)
+    data = tmp_path / "data"
+    assert (
+        cli.main(["add", "--data", str(data), "--label", "circle", "--by", "Ada", str(source)]) == 0
+    )
+    (saved,) = dataset.list_images(data, "train", "circle")
+    assert dataset.drawn_by_of(saved) == "Ada"
+    assert (
+        cli.main(["add", "--data", str(data), "--label", "circle", "--by", "x\ty", str(source)])
+        == 1
+    )
+    assert "drawn_by must be" in capsys.readouterr().err
