@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 import zlib
 
@@ -13,6 +16,7 @@ import pytest
 from PIL import Image
 
 from shapecnn import dataset
+from shapecnn.config import PROJECT_ROOT
 from shapecnn.errors import InvalidImageError
 from shapecnn.preprocess import MAX_ASPECT, MAX_SIDE, WORK_SIDE, has_ink, open_image, preprocess
 
@@ -221,3 +225,47 @@ def test_a_named_pipe_given_as_a_zip_is_refused_without_blocking(tmp_path):
         reader.join(10)
         pytest.fail("reading a named pipe blocked")
     assert outcome == [f"{fifo}: is a named pipe, not an image file"]
+
+
+PEAK_MEMORY = textwrap.dedent(
+    """
+    import io, resource, sys, zipfile
+    from PIL import Image, ImageDraw
+    from shapecnn import dataset
+
+    root, shape = sys.argv[1], sys.argv[2]
+    width, height = map(int, shape.split("x"))
+    image = Image.new("L", (width, height), 255)
+    ImageDraw.Draw(image).rectangle((width // 4, height // 4, width // 2, height // 2), outline=0,
+                                    width=max(4, min(width, height) // 40))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for index in range(10):
+            zipped.writestr(f"box/{index}.png", buffer.getvalue())
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report = dataset.import_zip(root, archive.getvalue())
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(len(report.saved), len(report.skipped), (after - before) // 1024)
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("shape", "saved"), [("4096x4096", 10), ("4096x128", 10), ("65536x256", 0)]
+)
+def test_an_import_of_big_images_stays_within_a_bounded_memory(tmp_path, shape, saved):
+    # Peak memory of the import alone, in a fresh process: one decoded 4096 x 4096 image at a
+    # time (16 MB grey) and its 1024 px copy, never the square crop of a strip.
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK_MEMORY, str(tmp_path / "data"), shape],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    n_saved, n_skipped, grown_mb = map(int, result.stdout.split())
+    assert (n_saved, n_skipped) == (saved, 10 - saved)
+    assert grown_mb < 150  # measured here: 33 MB for ten 4096 x 4096 PNGs
