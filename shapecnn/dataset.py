@@ -1010,13 +1010,14 @@ def import_uploads(
 
     Images go to `label`. A zip holds <class>/<image> or train|test/<class>/<image> entries,
     under any folder; the class comes from the folder, the split from the zip when it has one,
-    else from `split`. Every drawing is checked (an image, not blank, not too big) and written
-    atomically under a new unique name; files that are not usable drawings are skipped and
-    listed in the report.
+    else from `split`. Every drawing is checked (an image, not blank, not too big) and staged;
+    files that are not usable drawings are skipped and listed in the report. The staged
+    drawings are then published together under new unique names: killed, interrupted or out of
+    disk space, the import leaves all of them or none (StorageError says which disk problem).
 
     Refused as a whole, with nothing written: more than MAX_UPLOAD_BYTES, a bad or clashing
-    class name, zip entries with '..', absolute paths or drive letters, and zips that would
-    expand beyond MAX_ZIP_ENTRIES files or MAX_ZIP_BYTES.
+    class name, more than MAX_NEW_CLASSES new classes, zip entries with '..', absolute paths or
+    drive letters, and zips that would expand beyond MAX_ZIP_ENTRIES files or MAX_ZIP_BYTES.
     """
     split = validate_split(split)
     total = sum(len(data) for _, data in uploads)
