@@ -58,8 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
         "info",
         help="list classes, counts per split and unreadable files",
         description="Show a dataset's classes, the number of drawings per class and split, and "
-        "every file that training would skip (with the reason). Removes temporary files that "
-        "interrupted saves left behind (hidden, older than 10 minutes).",
+        "every file that training would skip (with the reason). First removes temporary files "
+        "that interrupted saves left behind (hidden, older than 10 minutes) and undoes an import "
+        "that a crash interrupted (or finishes a class deletion or rename).",
     )
     info.add_argument("--data", type=Path, default=DEFAULT_DATA, help=data_help)
 
@@ -67,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         "add",
         help="import drawings into a class",
         description="Import image files as drawings of one class. Every file is checked first "
-        "(an image, not blank); if any is refused nothing is imported. Files are written "
-        "atomically under new unique names.",
+        "(an image, not blank); if any is refused nothing is imported. Files are staged, then "
+        "published under new unique names together: killed or out of disk space, an add leaves "
+        "all of them or none.",
     )
     add.add_argument("--data", type=Path, required=True, help="dataset folder to add to")
     add.add_argument("--label", required=True, help=f"class name: {dataset.LABEL_RULE}")
