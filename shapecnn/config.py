@@ -38,9 +38,10 @@ class PreprocessConfig:
     # Stretch the darkest pixel of the shrunk drawing to full black: a thin stroke that faded to
     # grey when 280 px became 24 px looks like a thick one again.
     normalize_contrast: bool = True
-    # How much of a flat drawing's aspect ratio is kept (1: all of it, the drawing fits a square;
-    # 0.5: its square root). Models saved before this setting existed used 1.
-    aspect_power: float = 0.5
+    # How much of a flat drawing's aspect ratio each channel keeps (1: all of it, the drawing
+    # fits a square; 0: none, it fills the square), channel i taking entry i (cycling). Models
+    # saved before this setting existed used (1.0,): three copies of one view.
+    aspect_powers: tuple[float, ...] = (1.0, 0.5, 0.0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -48,7 +49,10 @@ class PreprocessConfig:
     @classmethod
     def from_dict(cls, data: dict) -> PreprocessConfig:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        if isinstance(values.get("aspect_powers"), list):
+            values["aspect_powers"] = tuple(values["aspect_powers"])
+        return cls(**values)
 
 
 @dataclass(frozen=True)

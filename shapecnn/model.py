@@ -112,8 +112,8 @@ class ModelMetadata:
             raise bad("class_names must be unique")
         if not isinstance(data.get("preprocess", {}), dict):
             raise bad("preprocess must be an object")
-        # Files from before aspect_power existed kept the whole aspect ratio.
-        settings = {"aspect_power": 1.0, **(data.get("preprocess") or {})}
+        # Files from before aspect_powers existed kept the whole aspect ratio in every channel.
+        settings = {"aspect_powers": [1.0], **(data.get("preprocess") or {})}
         try:
             preprocess = PreprocessConfig.from_dict(settings)
         except TypeError as error:
@@ -127,8 +127,11 @@ class ModelMetadata:
             or not 0 <= preprocess.margin <= 1
             or not isinstance(preprocess.ink_threshold, (int, float))
             or not 0 < preprocess.ink_threshold < 1
-            or not isinstance(preprocess.aspect_power, (int, float))
-            or not 0 <= preprocess.aspect_power <= 1
+            or not isinstance(preprocess.aspect_powers, tuple)
+            or not 1 <= len(preprocess.aspect_powers) <= 3
+            or not all(
+                isinstance(p, (int, float)) and 0 <= p <= 1 for p in preprocess.aspect_powers
+            )
         ):
             raise bad("preprocess: size 8-128, channels 1 or 3, crop ink|none, margin 0-1")
         shape = (preprocess.size, preprocess.size, preprocess.channels)

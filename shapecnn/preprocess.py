@@ -249,29 +249,38 @@ def preprocess(image, config: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray:
     """
     ink = _shrunk(to_ink(image))
     top, left, bottom, right = ink_box(ink, config.ink_threshold)
-    if config.crop == "ink":
-        # A box around the ink's centre. aspect_power 1 keeps the aspect ratio (a square box);
-        # below 1 a flat drawing is stretched across its short side, its aspect ratio r shown as
-        # r ** aspect_power: a 10:1 ellipse becomes about 3:1 at 0.5, still flatter than a
-        # circle but tall enough at 24 px to show whether its ends are round, square or pointed.
-        # Pixels outside the canvas are paper.
-        height, width = bottom - top, right - left
-        side = max(height, width)
-        side = side + 2 * max(1.0, config.margin * side)
-        ratio = max(min(height, width), 1) / max(height, width, 1)
-        short = side * ratio ** (1.0 - config.aspect_power)
-        box_w, box_h = (side, short) if width >= height else (short, side)
-        centre_y, centre_x = (top + bottom) / 2, (left + right) / 2
-        box = (
-            centre_x - box_w / 2,
-            centre_y - box_h / 2,
-            centre_x + box_w / 2,
-            centre_y + box_h / 2,
-        )
-    elif config.crop == "none":
-        box = (0, 0, ink.shape[1], ink.shape[0])
-    else:
+    if config.crop == "none":
+        view = _view(ink, (0, 0, ink.shape[1], ink.shape[0]), config)
+        return np.repeat(view[:, :, None], config.channels, axis=2)
+    if config.crop != "ink":
         raise ValueError(f"crop must be 'ink' or 'none', got {config.crop!r}")
+    # One view of the drawing per channel, each cropped to the ink with its own aspect_power:
+    # 1 keeps the aspect ratio (a square box, a flat ellipse stays a thin line at 24 px); 0
+    # stretches the drawing to fill the square (every detail of a flat shape, no aspect left);
+    # in between, an aspect ratio r is shown as r ** power. Seeing both, a network can tell a
+    # circle from an ellipse and a flat ellipse from a flat rectangle.
+    powers = config.aspect_powers
+    views = {
+        power: _view(ink, _ink_box(top, left, bottom, right, power, config), config)
+        for power in set(powers)
+    }
+    return np.stack([views[powers[i % len(powers)]] for i in range(config.channels)], axis=2)
+
+
+def _ink_box(top, left, bottom, right, power: float, config: PreprocessConfig) -> tuple:
+    """The crop box around the ink's centre for one aspect_power; may reach past the canvas."""
+    height, width = bottom - top, right - left
+    side = max(height, width)
+    side = side + 2 * max(1.0, config.margin * side)
+    ratio = max(min(height, width), 1) / max(height, width, 1)
+    short = side * ratio ** (1.0 - power)
+    box_w, box_h = (side, short) if width >= height else (short, side)
+    centre_y, centre_x = (top + bottom) / 2, (left + right) / 2
+    return (centre_x - box_w / 2, centre_y - box_h / 2, centre_x + box_w / 2, centre_y + box_h / 2)
+
+
+def _view(ink: np.ndarray, box: tuple, config: PreprocessConfig) -> np.ndarray:
+    """The pixels under `box` shrunk to size x size: paper 1.0, ink 0.0."""
     # Pixels outside the canvas are paper: pad with zeros, since PIL's resize would otherwise
     # repeat the edge pixels and smear ink that touches the border outwards.
     pad = int(np.ceil(max(0.0, -box[0], -box[1], box[2] - ink.shape[1], box[3] - ink.shape[0])))
@@ -294,8 +303,7 @@ def preprocess(image, config: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray:
         peak = float(small.max())
         if peak > 0:
             small = small / peak
-    paper = 1.0 - np.clip(small, 0.0, 1.0)
-    return np.repeat(paper[:, :, None], config.channels, axis=2)
+    return 1.0 - np.clip(small, 0.0, 1.0)
 
 
 def preprocess_batch(images, config: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray:
