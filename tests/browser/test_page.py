@@ -304,3 +304,46 @@ def test_drawing_with_a_finger_is_predicted(browser, site):
         wait_idle(page)
     finally:
         page.close()
+
+
+def test_a_class_is_made_renamed_and_deleted_on_the_page(page, site):
+    """A class of its own (the other tests' classes stay): saved under a new name, renamed in the
+    Drawings view, then deleted there after the confirmation; its button goes with it."""
+    data = site["data"]
+    main = page.get_by_test_id("stMain")
+    draw(page, shape_strokes("circle", seed=11))
+    expect(metric(main, "Prediction")).to_be_visible()
+    wait_idle(page)
+    page.locator(".st-key-label_choice").click()
+    page.get_by_role("option", name="+ New class…", exact=True).click()
+    wait_idle(page)
+    page.locator(".st-key-new_label input").fill("  blob ")
+    page.locator(".st-key-new_label input").press("Enter")
+    wait_idle(page)
+    page.locator(".st-key-save button").click()
+    expect(page.get_by_test_id("stToast")).to_contain_text("Saved to train/blob/")
+    expect(quick_button(page, "blob")).to_have_text("blob 1/0")
+
+    show_view(page, "Drawings")
+    page.locator(".st-key-browse_class").click()
+    page.get_by_role("option", name="blob", exact=True).click()
+    wait_idle(page)
+    page.get_by_text("Rename or delete the class blob").click()
+    page.locator(".st-key-rename-blob input").fill("blob two")
+    page.get_by_role("button", name="Rename", exact=True).click()
+    expect(page.get_by_test_id("stToast")).to_contain_text("Renamed the class blob to blob two")
+    wait_idle(page)
+    assert "blob" not in dataset.count_images(data)
+    assert dataset.count_images(data)["blob two"] == {"train": 1, "test": 0}
+
+    page.get_by_text("Rename or delete the class blob two").click()
+    page.get_by_role("button", name="Delete the class blob two…").click()
+    expect(main.get_by_text("This cannot be undone")).to_be_visible()
+    assert "blob two" in dataset.count_images(data)  # not before the confirmation
+    page.get_by_role("button", name="Delete blob two and its drawings").click()
+    expect(page.get_by_test_id("stToast")).to_contain_text("Deleted the class blob two")
+    wait_idle(page)
+    assert "blob two" not in dataset.count_images(data)
+    show_view(page, "Draw")
+    expect(quick_button(page, "circle")).to_be_visible()
+    expect(quick_button(page, "blob two")).to_have_count(0)
