@@ -404,7 +404,8 @@ def cmd_evaluate(args) -> int:
             f"{folder} holds no class folders: give a dataset root (with test/) or a folder "
             "of class folders (<class>/*.png)"
         )
-    present = dataset.list_class_folders(folder / split if split else folder)
+    # An emptied class folder is no class: no warning about it.
+    present = dataset.list_class_folders(folder / split if split else folder, with_images=True)
     unknown = [name for name in present if name not in classifier.classes]
     if unknown:
         warnings.warn(

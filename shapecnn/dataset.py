@@ -307,9 +307,17 @@ def list_classes(root: str | os.PathLike) -> list[str]:
     return sorted(count_images(root))
 
 
-def list_class_folders(folder: str | os.PathLike) -> list[str]:
-    """The sorted names (NFC) of the class folders directly inside `folder`."""
-    return sorted(_class_folders_in(Path(folder)))
+def list_class_folders(folder: str | os.PathLike, with_images: bool = False) -> list[str]:
+    """The sorted names (NFC) of the class folders directly inside `folder` (with_images: only
+    those holding at least one image)."""
+    folders = _class_folders_in(Path(folder))
+    if with_images:
+        folders = {
+            name: found
+            for name, found in folders.items()
+            if any(_is_image_name(path) for path in _files_of(found))
+        }
+    return sorted(folders)
 
 
 def list_files(root: str | os.PathLike, split: str, label: str) -> list[Path]:
