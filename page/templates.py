@@ -43,6 +43,7 @@ LAYOUT_CSS = (
     # A phone: less above the canvas, and the prediction close under it.
     "@media (max-width:640px){[data-testid='stMainBlockContainer']{padding-top:1rem!important}"
     ".stHorizontalBlock:has(>div>.st-key-draw_column){row-gap:1rem}"
+    ":has(>.st-key-save_column){flex:1 1 100%!important;width:100%!important}"
     ".st-key-draw_column::before,.st-key-prediction_column::before,.st-key-save_column::before"
     "{font-size:1.35rem}}"
 )

@@ -56,9 +56,12 @@ def take(
             page.screenshot(path=str(out), full_page=True)
             written = [out]
             for width in widths:
-                page.set_viewport_size({"width": width, "height": VIEWPORT["height"]})
+                # The page scrolls inside its own element, which a full-page shot does not
+                # follow: a phone's column is shown whole in a tall window.
+                height = VIEWPORT["height"] if width >= 700 else 1750
+                page.set_viewport_size({"width": width, "height": height})
                 page.wait_for_timeout(1000)  # the layout settles; the drawing is redrawn
-                page.mouse.move(1, VIEWPORT["height"] - 1)
+                page.mouse.move(1, height - 1)
                 at_width = out.with_name(f"{out.stem}-{width}{out.suffix}")
                 page.screenshot(path=str(at_width), full_page=True)
                 written.append(at_width)
