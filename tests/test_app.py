@@ -1235,3 +1235,18 @@ def test_any_error_reading_the_model_file_leaves_the_page_whole(
     assert not at.exception, at.exception
     assert "TypeError" in texts(section(at, "Model", "error"))
     assert not button(at, "Train model").disabled
+
+
+# --- the page's rooms (issue 15) ----------------------------------------------------------------
+
+
+def test_the_session_state_is_touched_only_by_the_state_module_and_the_package_never_by_the_page():
+    """One typed place for what the page keeps per session (page/state.py); the shapecnn package
+    stays free of streamlit, so the CLI and the training process never load it."""
+    root = APP.parent
+    for path in [APP, *sorted((root / "page").glob("*.py"))]:
+        if path.name != "state.py":
+            assert "session_state" not in path.read_text(), path.name
+    for path in sorted((root / "shapecnn").glob("*.py")):
+        text = path.read_text()
+        assert "import streamlit" not in text and "from streamlit" not in text, path.name
