@@ -47,30 +47,10 @@ def parse_settings(argv: list[str] | None = None, environ=None) -> Settings:
     return Settings(data=args.data, model=args.model)
 
 
-@st.cache_resource(show_spinner=False)
-def keep_keras_state() -> bool:
-    """Stop Streamlit from clearing Keras after every script run.
-
-    Streamlit calls keras.backend.clear_session() at the end of every run, fragment reruns
-    included: that empties TensorFlow's kernel cache and collects garbage, so every stroke's
-    prediction rebuilds its kernels and a training thread stalls on each progress poll (a
-    3-epoch run took 10x longer). The page keeps its models in caches on purpose, and each
-    training run builds its own, so there is nothing to clear. `runner.postScriptGC = false` in
-    .streamlit/config.toml removes the other full collection per run.
-    """
-    from streamlit.runtime.scriptrunner import script_runner
-
-    if not hasattr(script_runner, "_clean_problem_modules"):
-        return False  # a Streamlit without the hook: nothing to undo
-    script_runner._clean_problem_modules = lambda: None
-    return True
-
-
 def main() -> None:
     st.set_page_config(
         page_title="shapecnn: draw, label, train", page_icon=":material/draw:", layout="wide"
     )
-    keep_keras_state()
     settings = parse_settings()
     show_flashes()
     counts = dataset.count_images(settings.data)

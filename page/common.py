@@ -47,10 +47,31 @@ def job_registry() -> jobs.JobRegistry:
 # The spinner shows only while a model loads, not on every stroke (a message to the browser).
 @st.cache_resource(show_spinner="Loading the model…", max_entries=2)
 def load_classifier(path: str, stamp: tuple[int, int]):
-    """The model, loaded once per file version: `stamp` changes when training replaces it."""
-    from shapecnn.inference import Classifier  # TensorFlow: only once the canvas is on screen
+    """The model, loaded once per file version: `stamp` changes when training replaces it.
+    It runs in LiteRT: the page's process never imports TensorFlow."""
+    from shapecnn.inference import Classifier
 
     return Classifier.load(path)
+
+
+@st.cache_resource(show_spinner="Reading the drawings…", max_entries=2)
+def starter_classifier(data: str, counts: tuple):
+    """Predictions before any model exists (a fresh clone): the shape base and the dataset's
+    training drawings (inference.StarterClassifier), read once per set of counts. None when
+    the dataset has fewer than two classes to tell apart."""
+    from shapecnn.inference import StarterClassifier
+
+    if sum(1 for _name, train, _test in counts if train) < 2:
+        return None
+    return StarterClassifier.from_dataset(data)
+
+
+@st.cache_resource(show_spinner=False)
+def warm_training_process(model: str) -> bool:
+    """Once per server and model file: start the training process now (it imports TensorFlow at
+    a low priority), so the first Train click, or the first drawing saved, trains in seconds."""
+    job_registry().warm_up(model)
+    return True
 
 
 @st.cache_resource(show_spinner=False)

@@ -20,10 +20,12 @@ from page.common import (
     model_problem,
     refusal_line,
     short_error,
+    starter_classifier,
+    warm_training_process,
 )
 from page.train import follow, model_summary, train_button
 from shapecnn import dataset, jobs, views
-from shapecnn.config import SPLITS
+from shapecnn.config import SPLITS, resolve_recipe
 from shapecnn.errors import BlankDrawingError, ShapeCNNError
 
 # The reference canvas of the shape generator: strokes replayed by the browser tests fit it.
@@ -81,17 +83,17 @@ def prediction_section(settings: Settings, drawing, training: bool) -> views.Pre
     """The model's guess for the drawing, its probabilities and its view; None if there is none.
     Everything here is redrawn after every stroke, so it is kept to a few elements."""
     stamp = views.model_stamp(settings.model)
-    if stamp is None:
-        if training:
-            st.info("Training the first model: its progress is below the canvas.")
-        else:
-            st.info(
-                "No model yet. Press **Train model** below the canvas: it takes a few seconds, "
-                "then the predictions appear here as you draw."
-            )
-        return None
     try:
-        classifier = load_classifier(str(settings.model), stamp)
+        if stamp is None:
+            classifier = starter_classifier(str(settings.data), counts_key(settings))
+            if classifier is None:
+                st.info(
+                    "No model yet. Save drawings of at least two classes, then press "
+                    "**Train model** below the canvas: the predictions appear here as you draw."
+                )
+                return None
+        else:
+            classifier = load_classifier(str(settings.model), stamp)
         prediction = views.predict_drawing(classifier, drawing)
     except Exception as error:  # noqa: BLE001 - a bad model file must not take the page down
         st.error(model_problem(error))
@@ -100,15 +102,27 @@ def prediction_section(settings: Settings, drawing, training: bool) -> views.Pre
     if prediction is None:
         st.info("Draw a shape on the canvas: the prediction appears when you lift the pen.")
         return None
+    answered_by = (
+        f"Model trained {views.trained_when(classifier.metadata)}"
+        if stamp is not None
+        else "Starter predictions from the shape base (no model trained yet"
+        + ("; the first one is training)" if training else ")")
+    )
     panel = templates.prediction_html(
         views.probability_rows(prediction.probabilities),
-        views.png_data_uri(views.model_input_image(prediction.model_input, size=96)),
-        views.trained_when(classifier.metadata),
+        views.png_data_uri(views.model_input_image(prediction.model_input, size=64)),
+        answered_by,
     )
+    # A drawing like none of the classes gets "not sure" and the closest class, never a
+    # confident wrong answer.
     st.metric(
         "Prediction",
-        prediction.label,
-        delta=f"{prediction.confidence:.0%} sure",
+        "not sure" if prediction.unsure else prediction.label,
+        delta=(
+            f"closest is {prediction.label}"
+            if prediction.unsure
+            else f"{prediction.confidence:.0%} sure"
+        ),
         delta_color="off",
         delta_arrow="off",
     )
@@ -117,8 +131,8 @@ def prediction_section(settings: Settings, drawing, training: bool) -> views.Pre
     if st.toggle("Show what training makes of it", key="augmentation_preview"):
         st.image(views.augmentation_images(prediction.model_input), width=64)
         st.caption(
-            "Training shows the network versions like these of every drawing, new ones each "
-            "epoch: turned, resized, stretched, sheared, shifted and with thicker strokes."
+            "Training shows the network versions like these of every drawing: slightly turned, "
+            "resized, stretched, sheared, shifted and with thicker strokes."
         )
     return prediction
 
@@ -160,6 +174,13 @@ def save_section(settings: Settings, counts: dict[str, dict[str, int]]) -> None:
                 help=dataset.LABEL_RULE,
             )
         )
+    st.toggle(
+        "Learn as I save",
+        value=True,
+        key=state.Key.LEARN_AS_I_SAVE,
+        help="Each saved drawing retrains the model from the shape base in seconds, so the "
+        "prediction reflects it at once. Train model runs the chosen recipe in full.",
+    )
     split = st.radio(
         "Split",
         ("auto", *SPLITS),
@@ -192,9 +213,50 @@ def save_drawing(settings: Settings, label: str, drawing, split: str) -> str | N
         f"Saved to {saved_split}/{saved_label}/{path.name} — {saved_label}: "
         f"{counts['train']} train, {counts['test']} test"
     )
+    if state.widget_value(state.Key.LEARN_AS_I_SAVE, True):
+        learn_from_saves(settings)
     state.current().pending_label = saved_label
     clear_canvas()
     st.rerun()  # the whole page: counts and classes change
+
+
+def learn_from_saves(settings: Settings) -> None:
+    """Retrain with the default recipe (the shape base's features are cached: seconds) so the
+    live prediction reflects the drawing just saved. A run already going on is left alone."""
+    classes_with_training = [
+        name for name, split in dataset.count_images(settings.data).items() if split["train"]
+    ]
+    if len(classes_with_training) < 2:
+        return
+    try:
+        job, _started = job_registry().start(settings.data, settings.model, resolve_recipe())
+    except ShapeCNNError:
+        return  # another process trains this model: its next run will include the drawing
+    state.current().watched_job = job.id
+
+
+def counts_key(settings: Settings) -> tuple:
+    """The dataset's counts as a cache key: the starter predictions are read again when a
+    drawing is saved, moved or deleted."""
+    counts = dataset.count_images(settings.data)
+    return tuple((name, split["train"], split["test"]) for name, split in counts.items())
+
+
+def first_model(settings: Settings, counts: dict[str, dict[str, int]], training: bool) -> None:
+    """A fresh clone has no model: train the first one at once, without a click (the starter
+    predictions answer meanwhile)."""
+    if training or views.model_stamp(settings.model) is not None:
+        return
+    if job_registry().latest(settings.model) is not None:
+        return  # one automatic try per server: a failed run says why below the canvas
+    if sum(1 for split in counts.values() if split["train"]) < 2:
+        return
+    try:
+        job, _started = job_registry().start(settings.data, settings.model, resolve_recipe())
+    except ShapeCNNError:
+        return
+    state.current().watched_job = job.id
+    st.rerun()
 
 
 def draw_section(settings: Settings, counts: dict[str, dict[str, int]], training: bool) -> None:
@@ -239,6 +301,8 @@ def training_status_section(settings: Settings) -> None:
 def draw_view(settings: Settings, counts: dict[str, dict[str, int]], training: bool) -> None:
     """Draw, watch the prediction, save, train: the whole loop on one screen, and nothing else,
     because a stroke's rerun makes the browser redraw every element on the page."""
+    warm_training_process(str(settings.model))
+    first_model(settings, counts, training)
     st.html(templates.DRAW_HEADER)
     draw_section(settings, counts, training)
     with st.container(horizontal=True, vertical_alignment="center", gap="medium", border=True):

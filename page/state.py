@@ -63,6 +63,7 @@ class Key:
     LABEL_CHOICE = "label_choice"
     RECIPE_NAME = "recipe_name"
     BROWSE_CLASS = "browse_class"
+    LEARN_AS_I_SAVE = "learn_as_i_save"
 
 
 def setting_key(setting: str, recipe: str) -> str:

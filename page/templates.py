@@ -77,11 +77,11 @@ DRAW_HEADER = (
 )
 
 
-def prediction_html(rows: list[dict], picture_uri: str, trained: str) -> str:
+def prediction_html(rows: list[dict], picture_uri: str, answered_by: str) -> str:
     """Probability bars (rows of class, probability, top), the model's view of the drawing (a
     data URI) and when the model was trained, as one element: a stroke then sends the browser
     one small piece of HTML, not a chart, an image file and a caption to fetch and lay out one by
-    one (benchmarks/RESULTS.md, page)."""
+    one (benchmarks/RESULTS.md, page). `answered_by` says which model answered."""
     bars = "".join(
         f'<div data-class="{escape(row["class"])}" data-probability="{row["probability"]}" '
         'style="display:flex;align-items:center;gap:.5rem;margin:.15rem 0">'
@@ -97,12 +97,11 @@ def prediction_html(rows: list[dict], picture_uri: str, trained: str) -> str:
         '<div style="display:flex;gap:1.25rem;align-items:flex-start;flex-wrap:wrap">'
         f'<div style="flex:1;min-width:12rem">{bars}</div>'
         '<figure style="margin:0;text-align:center">'
-        f'<img src="{picture_uri}" width="98" height="98" alt="What the model sees" '
+        f'<img src="{picture_uri}" alt="What the model sees" '
         'style="image-rendering:pixelated">'
         '<figcaption style="font-size:.8rem;color:#808495">What it sees</figcaption></figure>'
         "</div>"
-        f'<p style="font-size:.8rem;color:#808495;margin:.5rem 0 0">Model trained {escape(trained)}'
-        "</p>"
+        f'<p style="font-size:.8rem;color:#808495;margin:.5rem 0 0">{escape(answered_by)}</p>'
     )
 
 

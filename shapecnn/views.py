@@ -62,14 +62,27 @@ def predict_drawing(classifier, drawing) -> Prediction | None:
 
 
 def model_input_image(model_input: np.ndarray, size: int = 120) -> Image.Image:
-    """The model's input enlarged with hard pixel edges, so each of its 24x24 pixels shows."""
-    gray = np.asarray(model_input, dtype=np.float32)
-    if gray.ndim == 3:
-        gray = gray.mean(axis=2)
-    pixels = np.round(np.clip(gray, 0.0, 1.0) * 255).astype(np.uint8)
-    image = Image.fromarray(pixels, mode="L").resize((size, size), Image.Resampling.NEAREST)
-    # A thin grey frame shows where the model's input ends on a white page.
-    return ImageOps.expand(image, border=1, fill=190)
+    """The model's input enlarged with hard pixel edges, so each of its 24x24 pixels shows; its
+    channels side by side when they differ (the views of preprocess: aspect ratio kept, its
+    square root, stretched to the square)."""
+    values = np.asarray(model_input, dtype=np.float32)
+    if values.ndim == 2:
+        values = values[:, :, None]
+    channels = [values[:, :, c] for c in range(values.shape[2])]
+    if all(np.array_equal(channels[0], other) for other in channels[1:]):
+        channels = channels[:1]
+    tiles = []
+    for gray in channels:
+        pixels = np.round(np.clip(gray, 0.0, 1.0) * 255).astype(np.uint8)
+        tile = Image.fromarray(pixels, mode="L").resize((size, size), Image.Resampling.NEAREST)
+        # A thin grey frame shows where the model's input ends on a white page.
+        tiles.append(ImageOps.expand(tile, border=1, fill=190))
+    sheet = Image.new(
+        "L", (sum(t.width for t in tiles) + 4 * (len(tiles) - 1), tiles[0].height), 255
+    )
+    for index, tile in enumerate(tiles):
+        sheet.paste(tile, (index * (tile.width + 4), 0))
+    return sheet
 
 
 def png_data_uri(image: Image.Image) -> str:
