@@ -5,7 +5,10 @@ as app.py configures it), app.py on 60 drawings and app.py on 3,000 drawings (sy
 scale benchmark makes them), the two apps with the same model. One browser has a tab on each,
 and the same strokes are drawn on the three in turn, so the three see the same noise.
 
-Targets (issue, parts 3 to 5):
+Targets (issue 12 part 2; issue 15; the earlier page issue, parts 3 to 5):
+- Strokes while training: stroke latency from pressing Train model (under the canvas) until the
+  run has ended, first 10 s included, at most 1.5x the idle stroke latency on the same tab,
+  measured the same way (strokes every ~0.5 s) just before.
 - Stroke latency: from mouse-up to the end of the rerun that shows the new prediction, median
   of 15 strokes, at most 1.25x the bare canvas's.
 - Cold start: `streamlit run app.py` (starter data, trained model) to a canvas on screen, at most
@@ -46,6 +49,15 @@ QUICK_SMALL, QUICK_LARGE = 6, 12
 LATENCY_RATIO, SCALE_RATIO, COLD_START_S = 1.25, 1.10, 3.0
 QUIET_MS = 400
 STROKE_TIMEOUT_S = 60
+# Strokes while training (issue 12, part 2): the same tab draws every ~0.5 s, first idle, then
+# from the Train click through the end of the run (at least the first 10 s).
+TRAINING_RATIO = 1.5
+TRAINING_PAUSE_S = 0.5
+IDLE_STROKES, QUICK_IDLE_STROKES = 12, 3
+TRAINING_MIN_S, TRAINING_MAX_S = 12.0, 120.0
+QUICK_TRAINING_MIN_S = 4.0
+FIRST_SECONDS = 10.0
+QUICK_STROKE_POINTS = 16
 
 # In the page, before Streamlit's own code: the time of every mouse-up, and every websocket
 # message both ways (time, and for messages from the server the end of the next frame drawn
@@ -225,6 +237,89 @@ def time_stroke(page, stroke: np.ndarray, d) -> dict:
     }
 
 
+def prediction_latency(page, d) -> float | None:
+    """ms from the last mouse-up to the frame drawn after the run that showed its prediction
+    (the first `script_finished` after a delta with the Prediction metric, itself after the
+    stroke's own rerun request); None while it has not come. Runs of other fragments (the
+    training status polls every second) do not count."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    log = page.evaluate("window.__bench")
+    if not log["ups"]:
+        return None
+    up = log["ups"][-1]
+    asked = None
+    for sent_at, data in log["sent"]:
+        message = BackMsg.FromString(base64.b64decode(data))
+        rerun = message.rerun_script if message.HasField("rerun_script") else None
+        if sent_at >= up and rerun is not None and not rerun.is_auto_rerun:
+            asked = sent_at
+            break
+    if asked is None:
+        return None
+    predicted = False
+    for received_at, drawn_at, data in log["received"]:
+        if received_at < asked:
+            continue
+        message = ForwardMsg.FromString(base64.b64decode(data))
+        if message.HasField("delta") and message.delta.HasField("new_element"):
+            element = message.delta.new_element
+            if element.WhichOneof("type") == "metric" and element.metric.label == "Prediction":
+                predicted = True
+        elif predicted and message.HasField("script_finished"):
+            return None if drawn_at is None else drawn_at - up
+    return None
+
+
+def quick_stroke(page, stroke: np.ndarray, d) -> float:
+    """Draw one stroke and wait for its prediction only (no quiet period: the next stroke
+    follows ~0.5 s later); ms from mouse-up to the frame that showed it."""
+    page.evaluate(RESET)
+    # At most QUICK_STROKE_POINTS mouse moves: replaying every point takes Playwright seconds
+    # on a loaded machine, and the strokes are to come ~0.5 s apart.
+    step = max(1, len(stroke) // QUICK_STROKE_POINTS)
+    d.draw(page, [np.concatenate([stroke[::step], stroke[-1:]])])
+    deadline = time.monotonic() + STROKE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(40)
+        latency = prediction_latency(page, d)
+        if latency is not None:
+            return latency
+    raise RuntimeError(f"no prediction within {STROKE_TIMEOUT_S} s of a stroke on {page.url}")
+
+
+def training_strokes(page, strokes: list[np.ndarray], d, quick: bool) -> dict:
+    """On one tab: strokes every ~0.5 s while idle, then Train (under the canvas) and strokes
+    every ~0.5 s from the click until the run has ended (at least TRAINING_MIN_S)."""
+    page.bring_to_front()
+    hover_canvas(page, d)
+    idle_n = QUICK_IDLE_STROKES if quick else IDLE_STROKES
+    idle, during, number = [], [], 0
+    for _ in range(idle_n):
+        idle.append(quick_stroke(page, strokes[number % len(strokes)], d))
+        number += 1
+        page.wait_for_timeout(TRAINING_PAUSE_S * 1000)
+    progress = page.get_by_test_id("stMain").locator("[data-testid=stProgress]")
+    page.get_by_role("button", name="Train model").click()
+    clicked = time.perf_counter()
+    minimum = QUICK_TRAINING_MIN_S if quick else TRAINING_MIN_S
+    seen_running, ended_at = False, None
+    while True:
+        since = time.perf_counter() - clicked
+        latency = quick_stroke(page, strokes[number % len(strokes)], d)
+        number += 1
+        during.append((since, latency))
+        running = progress.count() > 0
+        seen_running = seen_running or running
+        if seen_running and not running and ended_at is None:
+            ended_at = time.perf_counter() - clicked
+        if (ended_at is not None and since >= minimum) or since >= TRAINING_MAX_S:
+            break
+        page.wait_for_timeout(TRAINING_PAUSE_S * 1000)
+    return {"idle": idle, "during": during, "ended": ended_at, "seen_running": seen_running}
+
+
 def cold_start(browser, script: Path, data: Path, model: Path, log: Path, d) -> dict:
     """Seconds from starting `streamlit run` to the canvas on screen in a fresh browser context
     (and, on the app, from the first stroke's mouse-up to its prediction); and the phases before
@@ -305,6 +400,8 @@ def run(quick: bool = False) -> Report:
                         raise RuntimeError(f"{name}: no prediction on the page after a stroke")
                     if number >= warmup:
                         times[name].append(measured)
+            # Issue 12 part 2: strokes while a training run starts and runs, on the 60 tab.
+            train_run = training_strokes(tabs[names[1]], strokes, d, quick)
             for tab in tabs.values():
                 tab.close()
             stack.close()  # the three servers stop before the cold starts
@@ -334,6 +431,36 @@ def run(quick: bool = False) -> Report:
             value / ref <= limit,
         )
 
+    idle_ms = statistics.median(train_run["idle"])
+    during_ms = [latency for _since, latency in train_run["during"]]
+    first_ms = [lat for since, lat in train_run["during"] if since < FIRST_SECONDS]
+    training_figures = [
+        ratio_figure(
+            f"stroke latency while training, first {FIRST_SECONDS:.0f} s and on "
+            f"(median of {len(during_ms)})",
+            statistics.median(during_ms),
+            f"idle, same tab (median of {len(train_run['idle'])})",
+            idle_ms,
+            TRAINING_RATIO,
+            "latency",
+        ),
+        ratio_figure(
+            f"stroke latency, first {FIRST_SECONDS:.0f} s of the run (median of {len(first_ms)})",
+            statistics.median(first_ms),
+            "idle, same tab",
+            idle_ms,
+            TRAINING_RATIO,
+            "latency",
+        ),
+        ratio_figure(
+            "stroke latency while training, p90",
+            float(np.percentile(during_ms, 90)),
+            "idle p90",
+            float(np.percentile(train_run["idle"], 90)),
+            TRAINING_RATIO,
+            "latency",
+        ),
+    ]
     report.figures = [
         ratio_figure(
             f"stroke latency, {app_small} drawings (median of {strokes_n})",
@@ -367,6 +494,7 @@ def run(quick: bool = False) -> Report:
             SCALE_RATIO,
             "running",
         ),
+        *training_figures,
     ]
     rows = []
     for name in names:
@@ -419,6 +547,20 @@ def run(quick: bool = False) -> Report:
             ["page", "server answers", "first run asked", "canvas visible", "first stroke"],
             cold_rows,
         ),
+        "",
+        f"While training (issue 12 part 2), on the '{app_small}' tab: "
+        f"{len(train_run['idle'])} strokes ~{TRAINING_PAUSE_S} s apart while idle, then Train "
+        "model (under the canvas) pressed and strokes ~0.5 s apart from the click until the "
+        f"run ended (strokes of at most {QUICK_STROKE_POINTS + 1} mouse moves; "
+        "the training process already warm, as the page warms it on first load). "
+        "Latency here: mouse-up to the frame after the run that showed the prediction (no "
+        f"quiet period). The run ended (progress bar gone) "
+        + (f"{train_run['ended']:.1f} s" if train_run["ended"] else "not seen")
+        + " after the click. Strokes by seconds after the click (ms): "
+        + ", ".join(f"{since:.1f}: {lat:.0f}" for since, lat in train_run["during"])
+        + "; idle: "
+        + ", ".join(f"{lat:.0f}" for lat in train_run["idle"])
+        + ".",
     ]
     return report
 

@@ -44,6 +44,7 @@ BENCHMARKS = {
     "runtime": "bench_runtime",
     "scale": "bench_scale",
     "page": "bench_page",
+    "load": "bench_load",
 }
 RESULTS = BENCH_DIR / "RESULTS.md"
 QUICK_RESULTS = common.OUT_DIR / "RESULTS-quick.md"
