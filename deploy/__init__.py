@@ -1,0 +1,1 @@
+"""Serving the page from several servers behind nginx (python -m deploy.serve)."""
