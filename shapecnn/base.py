@@ -48,12 +48,14 @@ PRETRAIN_DEFAULTS = {
 }
 
 
-def build_base(input_shape: tuple[int, int, int] = (24, 24, 3)):
-    """The base network: image -> `embedding` (EMBEDDING_SIZE features).
+def build_base(input_shape: tuple[int, int, int] = (24, 24, 3), n_kinds: int = 0):
+    """The base network: drawing -> [`embedding` (EMBEDDING_SIZE features), `kinds`].
 
     Two convolution stages like the tutorial's (32 and 64 filters of 3x3) with pooling, a third
     of 128, then global average pooling: where on the 24x24 a stroke sits matters less than what
-    it is, and the weights stay small (about 110k).
+    it is, and the weights stay small (about 120k). `kinds` is the pretraining head kept with
+    it: the probability of each kind of the corpus (a star, a scribble, a letter ...), which the
+    "not sure" test compares with what a model's classes look like (shapecnn.novelty).
     """
     from shapecnn._tensorflow import keras
 
@@ -67,18 +69,39 @@ def build_base(input_shape: tuple[int, int, int] = (24, 24, 3)):
     x = keras.layers.Conv2D(128, name="conv4", **conv)(x)
     x = keras.layers.GlobalAveragePooling2D(name="pooled")(x)
     embedding = keras.layers.Dense(EMBEDDING_SIZE, activation="relu", name="embedding")(x)
-    return keras.Model(inputs, embedding, name="shape_base")
+    outputs = [embedding]
+    if n_kinds:
+        outputs.append(keras.layers.Dense(n_kinds, activation="softmax", name="kinds")(embedding))
+    return keras.Model(inputs, outputs, name="shape_base")
+
+
+def recipe_path_of(weights: str | os.PathLike) -> Path:
+    """The RECIPE json written beside a base's weights."""
+    weights = Path(weights)
+    if weights == BASE_WEIGHTS:
+        return BASE_RECIPE
+    return weights.with_name(weights.name.replace(".weights.h5", "") + ".json")
+
+
+def kind_names(path: str | os.PathLike = BASE_WEIGHTS) -> list[str]:
+    """The corpus's kinds, in the order of the base's `kinds` output."""
+    try:
+        return list(json.loads(recipe_path_of(path).read_text())["kinds"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ShapeCNNError(
+            f"the shape base's recipe beside {path} is missing or unreadable ({error})"
+        ) from None
 
 
 def load_base(path: str | os.PathLike = BASE_WEIGHTS, input_shape=(24, 24, 3)):
-    """The shipped base with its pretrained weights."""
+    """The shipped base with its pretrained weights: drawing -> [embedding, kinds]."""
     path = Path(path)
     if not path.is_file():
         raise ShapeCNNError(
             f"no shape base at {path}: rebuild it with python -m shapecnn pretrain "
             "(see shapecnn/base/RECIPE.json), or train with --recipe tutorial"
         )
-    base = build_base(input_shape)
+    base = build_base(input_shape, len(kind_names(path)))
     try:
         base.load_weights(path)
     except (ValueError, OSError) as error:
@@ -177,18 +200,17 @@ def pretrain(
     on_epoch_end=None,
 ):
     """Train the base on the corpus (classification of every kind, mild augmentation); returns
-    (base, history). The classification head is dropped: only the features are kept."""
+    (base, history): the base with its kinds head, without the augmentation and dropout."""
     from shapecnn._tensorflow import keras, tf
     from shapecnn.augment import build_augmentation
 
     keras.utils.set_random_seed(seed)
-    base = build_base(corpus.x.shape[1:])
+    base = build_base(corpus.x.shape[1:], len(corpus.kinds))
+    embedder = keras.Model(base.inputs, base.get_layer("embedding").output)
     augmentation = build_augmentation(seed, strength="mild")
     inputs = keras.Input(shape=corpus.x.shape[1:])
-    features = base(augmentation(inputs))
-    features = keras.layers.Dropout(0.2)(features)
-    outputs = keras.layers.Dense(len(corpus.kinds), activation="softmax")(features)
-    model = keras.Model(inputs, outputs)
+    features = keras.layers.Dropout(0.2)(embedder(augmentation(inputs)))
+    model = keras.Model(inputs, base.get_layer("kinds")(features))
     steps = epochs * int(np.ceil(len(corpus) / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
     model.compile(
@@ -207,7 +229,7 @@ def pretrain(
         .batch(batch_size)
         .prefetch(2)
     )
-    history = model.fit(dataset, epochs=epochs, verbose=0, callbacks=callbacks)
+    history = model.fit(dataset, epochs=epochs, verbose=0, callbacks=callbacks, shuffle=False)
     return base, history.history
 
 
@@ -225,10 +247,7 @@ def write_base(base, recipe: dict, path: str | os.PathLike = BASE_WEIGHTS) -> Pa
     with native_output_silenced():
         base.export(str(temp_export), format="litert", verbose=False)
     os.replace(temp_export, export)
-    recipe_path = path.with_name(path.name.replace(".weights.h5", "") + ".json")
-    if path == BASE_WEIGHTS:
-        recipe_path = BASE_RECIPE
-    recipe_path.write_text(json.dumps(recipe, indent=2) + "\n")
+    recipe_path_of(path).write_text(json.dumps(recipe, indent=2) + "\n")
     return path
 
 

@@ -8,8 +8,8 @@ The network runs in LiteRT (shapecnn.runtime), from the export that every model 
 TensorFlow: the page's server process stays free of it. A model file from before the export
 existed (format 1) loads through Keras instead, as it always did.
 
-Models trained from the shape base also carry their training drawings' features: a drawing whose
-features are far from every class's drawings is flagged `unsure` (shapecnn.novelty).
+Models trained from the shape base also say what kinds of drawing each class looks like: a
+drawing like none of them is flagged `unsure` (shapecnn.novelty).
 """
 
 from __future__ import annotations
@@ -93,7 +93,8 @@ class Classifier:
                 )
         else:
             self._tensorflow_forward(np.ones((1, *self._input_shape), np.float32))
-        self._novelty = novelty.Detector.from_model(metadata, model_file.embeddings)
+        width = self._runtime.output_sizes.get("kinds") if self._runtime is not None else None
+        self._novelty = novelty.Detector.from_model(metadata, width) if width else None
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Classifier:
@@ -148,8 +149,8 @@ class Classifier:
         outputs = self.run(batch)
         probabilities = outputs["probabilities"]
         verdicts = [(False, None)] * len(probabilities)
-        if self._novelty is not None and "embedding" in outputs:
-            verdicts = self._novelty.judge(outputs["embedding"], probabilities.argmax(1))
+        if self._novelty is not None and "kinds" in outputs:
+            verdicts = self._novelty.judge(outputs["kinds"], probabilities.argmax(1))
         return [
             Prediction(
                 {name: float(p) for name, p in zip(self.classes, row, strict=True)},
@@ -174,7 +175,7 @@ class StarterClassifier(Classifier):
     base and the starter drawings: this answers from the first stroke, within a second of the
     page opening, while the real model trains in the background. Probabilities are a softmax
     over each class's closeness (mean cosine similarity to its K nearest drawings); "not sure"
-    uses the same thresholds as trained models.
+    is the same test as trained models'.
     """
 
     # Closeness differences are small (cosines); this spreads them into probabilities.
@@ -191,17 +192,18 @@ class StarterClassifier(Classifier):
             raise ModelFileError(f"the shape base's export is missing ({error})") from None
         self._base_runtime = Runtime(flatbuffer, name=str(BASE_EXPORT), outputs=BASE_OUTPUTS)
         x = np.asarray(x, np.float32)
-        features = np.concatenate(
-            [self._base_runtime.run(x[s : s + 256])["embedding"] for s in range(0, len(x), 256)]
-        )
-        kept, entry = novelty.fit(features, y, len(class_names), floor=novelty.FLOOR)
+        y = np.asarray(y, np.int64)
+        outputs = [self._base_runtime.run(x[s : s + 256]) for s in range(0, len(x), 256)]
+        features = novelty.normalize(np.concatenate([o["embedding"] for o in outputs]))
+        kinds = np.concatenate([o["kinds"] for o in outputs])
+        self._examples = [features[y == c] for c in range(len(class_names))]
         self.metadata = ModelMetadata(
             class_names=list(class_names),
             input_shape=self._base_runtime.input_shape,
             architecture="base",
             recipe={"name": "starter (shape base, nearest drawings)"},
             data=str(root or ""),
-            novelty=entry,
+            novelty=novelty.fit(kinds, y, len(class_names)),
         )
         self.path = None
         self.classes = list(class_names)
@@ -209,7 +211,7 @@ class StarterClassifier(Classifier):
         self._input_shape = tuple(self.metadata.input_shape)
         self._runtime = None
         self._keras = None
-        self._novelty = novelty.Detector.from_model(self.metadata, kept)
+        self._novelty = novelty.Detector.from_model(self.metadata, kinds.shape[1])
 
     @classmethod
     def from_dataset(cls, root) -> StarterClassifier:
@@ -219,8 +221,7 @@ class StarterClassifier(Classifier):
 
         classes = dataset.list_classes(root)
         samples = dataset.load_samples(root, "train", classes)
-        present = sorted(set(samples.y.tolist()))
-        if len(present) < 2:
+        if len(set(samples.y.tolist())) < 2:
             raise DatasetError(f"{root} needs drawings of at least 2 classes to predict")
         return cls(samples.x, samples.y, classes, root)
 
@@ -230,21 +231,18 @@ class StarterClassifier(Classifier):
 
     @property
     def model(self):
-        raise ModelFileError("the starter classifier has no Keras model: train one first")
+        raise ModelFileError("the starter predictions have no Keras model: train one first")
 
     def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         batch = np.asarray(batch, dtype=np.float32)
         if batch.ndim != 4 or batch.shape[1:] != self._input_shape:
             raise ValueError(f"inputs must be N x {self._input_shape}, got {batch.shape}")
-        features = self._base_runtime.run(batch)["embedding"]
+        outputs = self._base_runtime.run(batch)
+        features = novelty.normalize(outputs["embedding"])
         closeness = np.stack(
-            [
-                self._novelty.closeness(features, np.full(len(features), c))
-                for c in range(len(self.classes))
-            ],
-            axis=1,
+            [novelty.closeness(features, examples) for examples in self._examples], axis=1
         )
         logits = (closeness - closeness.max(axis=1, keepdims=True)) / self.TEMPERATURE
         probabilities = np.exp(logits)
         probabilities /= probabilities.sum(axis=1, keepdims=True)
-        return {"probabilities": probabilities.astype(np.float32), "embedding": features}
+        return {**outputs, "probabilities": probabilities.astype(np.float32)}

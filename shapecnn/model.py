@@ -6,8 +6,6 @@ A model file is Keras' `.keras` archive (a zip) with more entries:
 - `model.tflite`: the network exported by Keras' own exporter (LiteRT), which the page and the
   Classifier run without TensorFlow (shapecnn.runtime). It is checked against Keras on the test
   drawings before the file is written;
-- `embeddings.npy` (models trained from the shape base): the training drawings' features, for
-  the "not sure" test.
 - `MODEL_CARD.md`: the model card (shapecnn.card), Markdown written from the metadata.
 One file means one atomic rename covers all of them, so a crash while saving leaves the previous
 model whole. Metadata read from a file is validated (types, ranges, sizes) before it is used.
@@ -34,7 +32,6 @@ from shapecnn.errors import ModelFileError
 
 METADATA_ENTRY = "shapecnn.json"
 EXPORT_ENTRY = "model.tflite"
-EMBEDDINGS_ENTRY = "embeddings.npy"
 FORMAT_VERSION = 2
 # A temporary model file older than this was left by a save that crashed (kill -9, power cut),
 # not written by a save in progress: the next save of that model removes it.
@@ -43,7 +40,6 @@ STALE_TEMP_SECONDS = 600
 # of at most 64 MB, at most 1,000 classes.
 MAX_METADATA_BYTES = 4 * 1024 * 1024
 MAX_EXPORT_BYTES = 64 * 1024 * 1024
-MAX_EMBEDDINGS_BYTES = 64 * 1024 * 1024
 MAX_ENTRIES = 256
 MAX_CLASSES = 1000
 MAX_JSON_DEPTH = 12
@@ -300,7 +296,6 @@ def save_model(
     metadata: ModelMetadata,
     *,
     check_inputs: np.ndarray | None = None,
-    embeddings: np.ndarray | None = None,
 ) -> Path:
     """Write model + metadata + checked export to `path` atomically (temporary file, rename).
 
@@ -329,10 +324,6 @@ def save_model(
             archive.writestr(METADATA_ENTRY, text)
             archive.writestr("MODEL_CARD.md", model_card(metadata, path.name))
             archive.writestr(EXPORT_ENTRY, flatbuffer)
-            if embeddings is not None:
-                buffer = io.BytesIO()
-                np.save(buffer, np.asarray(embeddings, np.float16), allow_pickle=False)
-                archive.writestr(EMBEDDINGS_ENTRY, buffer.getvalue())
         with open(temp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, path)
@@ -359,14 +350,13 @@ def clean_temp_models(path: str | os.PathLike, older_than: float = STALE_TEMP_SE
 
 @dataclass
 class ModelFile:
-    """One version of a model file, read in one go: bytes, metadata, export, embeddings."""
+    """One version of a model file, read in one go: bytes, metadata, export."""
 
     path: Path
     archive: bytes
     metadata: ModelMetadata
     # None for files from before the export existed (format 1): they load through Keras.
     flatbuffer: bytes | None
-    embeddings: np.ndarray | None
 
 
 def read_metadata(path: str | os.PathLike) -> ModelMetadata:
@@ -400,18 +390,9 @@ def read_model_file(path: str | os.PathLike) -> ModelFile:
         with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
             metadata = _metadata_of(zipped, path)
             flatbuffer = _entry(zipped, EXPORT_ENTRY, MAX_EXPORT_BYTES, path)
-            raw = _entry(zipped, EMBEDDINGS_ENTRY, MAX_EMBEDDINGS_BYTES, path)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
         raise ModelFileError(f"{path} is not a shapecnn model file ({error})") from None
-    embeddings = None
-    if raw is not None:
-        try:
-            embeddings = np.load(io.BytesIO(raw), allow_pickle=False).astype(np.float32)
-        except (ValueError, OSError, EOFError) as error:
-            raise ModelFileError(f"{path}: its embeddings are unreadable ({error})") from None
-        if embeddings.ndim != 2:
-            raise ModelFileError(f"{path}: its embeddings must be a 2-D array")
-    return ModelFile(path, archive, metadata, flatbuffer, embeddings)
+    return ModelFile(path, archive, metadata, flatbuffer)
 
 
 def _entry(archive: zipfile.ZipFile, name: str, limit: int, path: Path) -> bytes | None:

@@ -1,118 +1,94 @@
-""" "Not sure": does a drawing look like any of the drawings the model was trained on?
+""" "Not sure": does a drawing look like what the model's classes look like?
 
-A softmax always answers one of its classes, with a scribble too. Models trained from the shape
-base have features (the base's embedding, unit length) in which drawings of one shape lie close
-together whoever drew them; a drawing whose features are far from its predicted class's training
-drawings is flagged. Closeness is the mean cosine similarity to the K nearest training drawings
-of the predicted class; the threshold of each class is the lower of a floor calibrated on real
-people's drawings and other kinds (benchmarks/bench_accuracy.py, "Not sure") and a low quantile
-of the class's own drawings' leave-one-out closeness, so a class drawn loosely is not flagged
-all the time.
+A softmax always answers one of its classes, for a scribble too. The shape base was pretrained to
+tell many kinds apart (stars, hearts, letters, lines, dots, scribbles, half-drawn shapes, real
+people's "other" drawings ...), and it keeps that head: for every drawing, the probability of each
+kind. A model trained from the base records, per class, the mean of those probabilities over its
+training drawings (its profile: "my circles look like the base's circles and ellipses"). A new
+drawing's agreement with its predicted class is the dot product of its kinds with the class's
+profile; it is "not sure" when that agreement is below RATIO times the class's own median
+agreement. A scribble agrees with no class of shapes, a star with no class of circles, squares
+and triangles; a class the user made of scribbles has a scribble profile and is not flagged.
+RATIO is calibrated on real people's drawings held out of the base (benchmarks/BASE.md).
+
+The starter predictions of a fresh clone (inference.StarterClassifier) also answer by nearest
+training drawings in the base's embedding (`closeness`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-# "Not sure" below this mean cosine similarity to the predicted class's nearest training
-# drawings; calibrated on real people's drawings held out of the base (benchmarks/BASE.md).
-FLOOR = 0.80
-# Neighbours whose closeness is averaged.
+# A drawing agreeing with its class less than this share of the class's median is "not sure".
+RATIO = 0.25
+# Neighbours whose cosine similarity is averaged for the starter predictions.
 K = 3
-# Share of a class's own training drawings that may fall under its threshold.
-OWN_QUANTILE = 0.02
-# Training drawings kept per class in the model file (more cost memory and time per stroke).
-MAX_PER_CLASS = 400
+
+
+def fit(kinds: np.ndarray, labels: np.ndarray, n_classes: int, ratio: float = RATIO) -> dict:
+    """The metadata entry for a model: each class's kind profile and threshold."""
+    kinds = np.asarray(kinds, np.float64)
+    labels = np.asarray(labels, np.int64)
+    width = kinds.shape[1] if kinds.ndim == 2 else 0
+    profiles, thresholds = [], []
+    for c in range(n_classes):
+        own = kinds[labels == c]
+        profile = own.mean(axis=0) if len(own) else np.full(width, 1.0 / max(width, 1))
+        agreement = own @ profile if len(own) else np.ones(1)
+        profiles.append(profile)
+        thresholds.append(float(ratio * np.median(agreement)))
+    return {
+        "method": "kind profiles",
+        "ratio": float(ratio),
+        "profiles": np.round(np.asarray(profiles), 5).tolist(),
+        "thresholds": thresholds,
+    }
+
+
+class Detector:
+    """Judges drawings by their kinds' probabilities against a model's class profiles."""
+
+    def __init__(self, profiles, thresholds):
+        self.profiles = np.asarray(profiles, np.float32)
+        self.thresholds = np.asarray(thresholds, np.float32)
+
+    @classmethod
+    def from_model(cls, metadata, kinds_width: int | None = None) -> Detector | None:
+        """From a model's metadata; None when it has no profiles (or they do not fit)."""
+        entry = metadata.novelty
+        if not entry or entry.get("method") != "kind profiles":
+            return None
+        profiles = np.asarray(entry.get("profiles", []), np.float32)
+        thresholds = np.asarray(entry.get("thresholds", []), np.float32)
+        n = len(metadata.class_names)
+        if profiles.ndim != 2 or len(profiles) != n or thresholds.shape != (n,):
+            return None
+        if kinds_width is not None and profiles.shape[1] != kinds_width:
+            return None
+        return cls(profiles, thresholds)
+
+    def judge(self, kinds: np.ndarray, classes: np.ndarray) -> list[tuple[bool, float]]:
+        """(unsure, agreement relative to its threshold's median) per drawing."""
+        kinds = np.asarray(kinds, np.float32)
+        classes = np.asarray(classes, np.int64)
+        agreement = np.einsum("nk,nk->n", kinds, self.profiles[classes])
+        thresholds = self.thresholds[classes]
+        return [
+            (bool(a < t), float(a / max(t / RATIO, 1e-9)))
+            for a, t in zip(agreement, thresholds, strict=True)
+        ]
 
 
 def normalize(features: np.ndarray) -> np.ndarray:
     features = np.asarray(features, np.float32)
-    norms = np.linalg.norm(features, axis=1, keepdims=True)
-    return features / np.maximum(norms, 1e-12)
+    return features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
 
 
-def _closeness(similarities: np.ndarray, k: int) -> np.ndarray:
-    """Mean of each row's k largest values (fewer if the row is shorter)."""
+def closeness(queries: np.ndarray, examples: np.ndarray, k: int = K) -> np.ndarray:
+    """Mean cosine similarity of each query to its k nearest examples (unit-length rows)."""
+    similarities = queries @ examples.T
     k = min(k, similarities.shape[1])
     if k == 0:
-        return np.full(len(similarities), -1.0, np.float32)
+        return np.full(len(queries), -1.0, np.float32)
     top = np.partition(similarities, similarities.shape[1] - k, axis=1)[:, -k:]
     return top.mean(axis=1)
-
-
-def fit(
-    embeddings: np.ndarray, labels: np.ndarray, n_classes: int, floor: float, seed: int = 0
-) -> tuple[np.ndarray, dict]:
-    """(embeddings kept, the metadata entry) for a model's training drawings."""
-    embeddings = normalize(embeddings)
-    labels = np.asarray(labels, np.int64)
-    rng = np.random.default_rng(seed)
-    keep = []
-    for c in range(n_classes):
-        members = np.flatnonzero(labels == c)
-        if len(members) > MAX_PER_CLASS:
-            members = np.sort(rng.choice(members, MAX_PER_CLASS, replace=False))
-        keep.append(members)
-    order = np.concatenate(keep) if keep else np.zeros(0, np.int64)
-    kept, kept_labels = embeddings[order], labels[order]
-    thresholds = []
-    for c in range(n_classes):
-        own = kept[kept_labels == c]
-        if len(own) < 2:
-            thresholds.append(float(floor))
-            continue
-        similarities = own @ own.T
-        np.fill_diagonal(similarities, -np.inf)
-        loo = _closeness(similarities, K)
-        thresholds.append(float(min(floor, np.quantile(loo, OWN_QUANTILE))))
-    entry = {
-        "k": K,
-        "floor": float(floor),
-        "thresholds": thresholds,
-        "labels": kept_labels.tolist(),
-    }
-    return kept, entry
-
-
-class Detector:
-    """Judges drawings by their features against a model's training drawings."""
-
-    def __init__(self, embeddings: np.ndarray, labels: np.ndarray, thresholds, k: int):
-        self.embeddings = normalize(embeddings)
-        self.labels = np.asarray(labels, np.int64)
-        self.thresholds = np.asarray(thresholds, np.float32)
-        self.k = int(k)
-        self._members = [np.flatnonzero(self.labels == c) for c in range(len(self.thresholds))]
-
-    @classmethod
-    def from_model(cls, metadata, embeddings: np.ndarray | None) -> Detector | None:
-        entry = metadata.novelty
-        if not entry or embeddings is None:
-            return None
-        labels = np.asarray(entry.get("labels", []), np.int64)
-        thresholds = entry.get("thresholds", [])
-        n = len(metadata.class_names)
-        if (
-            len(labels) != len(embeddings)
-            or len(thresholds) != n
-            or (len(labels) and (labels.min() < 0 or labels.max() >= n))
-        ):
-            return None
-        return cls(embeddings, labels, thresholds, entry.get("k", K))
-
-    def closeness(self, features: np.ndarray, classes: np.ndarray) -> np.ndarray:
-        features = normalize(features)
-        similarities = features @ self.embeddings.T
-        result = np.empty(len(features), np.float32)
-        for row, c in enumerate(classes):
-            members = self._members[int(c)]
-            result[row] = _closeness(similarities[row : row + 1, members], self.k)[0]
-        return result
-
-    def judge(self, features: np.ndarray, classes: np.ndarray) -> list[tuple[bool, float]]:
-        """(unsure, closeness) per drawing, for its predicted class."""
-        scores = self.closeness(features, classes)
-        return [
-            (bool(score < self.thresholds[int(c)]), float(score))
-            for score, c in zip(scores, classes, strict=True)
-        ]

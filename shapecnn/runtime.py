@@ -21,14 +21,15 @@ from shapecnn.errors import ModelFileError
 
 # Output names of an exported model, in the order the Keras model returns them; the shape base's
 # own export has the embedding alone.
-OUTPUTS = ("probabilities", "embedding")
-BASE_OUTPUTS = ("embedding",)
+OUTPUTS = ("probabilities", "embedding", "kinds")
+BASE_OUTPUTS = ("embedding", "kinds")
 
 
 class Runtime:
     """A LiteRT interpreter over one exported network; thread-safe, one thread of arithmetic.
 
-    `run(batch)` returns {"probabilities": N x classes, "embedding": N x D (if exported)}.
+    `run(batch)` returns {"probabilities": N x classes, and where exported "embedding": N x D,
+    "kinds": N x the base's kinds} (the shape base's own export: embedding and kinds).
     """
 
     def __init__(self, flatbuffer: bytes, *, name: str = "the model", outputs=OUTPUTS):

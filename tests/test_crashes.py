@@ -163,11 +163,11 @@ def test_kill_9_while_saving_the_model_keeps_the_previous_one(previous_model, tm
     os.utime(leftover, (time.time() - 3600,) * 2)
     assert clean_temp_models(path) == 1
     assert [p.name for p in path.parent.iterdir()] == ["shapes.keras"]
-    assert read_metadata(path)["class_names"] == ["circle", "rectangle", "triangle"]
+    assert read_metadata(path).class_names == ["circle", "rectangle", "triangle"]
 
 
 def test_saving_a_model_removes_stale_leftovers_of_crashed_saves(tmp_path):
-    from shapecnn.model import build_model, save_model
+    from shapecnn.model import ModelMetadata, build_model, save_model
 
     path = tmp_path / "m.keras"
     stale, fresh, other = (
@@ -179,7 +179,7 @@ def test_saving_a_model_removes_stale_leftovers_of_crashed_saves(tmp_path):
         leftover.write_bytes(b"PK half a model")
     os.utime(stale, (time.time() - 3600,) * 2)
     os.utime(other, (time.time() - 3600,) * 2)
-    save_model(build_model(2), path, {"class_names": ["a", "b"]})
+    save_model(build_model(2), path, ModelMetadata(["a", "b"]))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["m.keras", fresh.name, other.name])
 
 

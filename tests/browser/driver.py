@@ -94,7 +94,7 @@ def streamlit_server(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not answer within {timeout} s:\n{tail(log)}")
             time.sleep(0.05)
-        yield url
+        yield ServerURL(url, server.pid)
     finally:
         server.terminate()
         try:
@@ -102,6 +102,25 @@ def streamlit_server(
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+class ServerURL(str):
+    """The page's address, knowing the server process's id (to look inside it)."""
+
+    def __new__(cls, url: str, pid: int):
+        self = super().__new__(cls, url)
+        self.pid = pid
+        return self
+
+
+def loaded_libraries(pid: int) -> set[str]:
+    """The shared libraries a process has mapped: /proc/PID/maps."""
+    names = set()
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 6 and parts[5].startswith("/"):
+            names.add(Path(parts[5]).name)
+    return names
 
 
 def tail(log: Path, lines: int = 40) -> str:
