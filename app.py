@@ -43,8 +43,14 @@ def parse_settings(argv: list[str] | None = None, environ=None) -> Settings:
     parser.add_argument(
         "--model", type=Path, default=Path(environ.get("SHAPECNN_MODEL") or DEFAULT_MODEL)
     )
+    parser.add_argument(
+        "--no-first-model",
+        action="store_true",
+        default=environ.get("SHAPECNN_FIRST_MODEL", "1") == "0",
+        help="with no model file, wait for Train instead of training a first model by itself",
+    )
     args, _unknown = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    return Settings(data=args.data, model=args.model)
+    return Settings(data=args.data, model=args.model, first_model=not args.no_first_model)
 
 
 def main() -> None:

@@ -25,6 +25,9 @@ NEW_CLASS = "+ New class…"
 class Settings:
     data: Path
     model: Path
+    # With no model file, train a first one by itself when the Draw view opens (the starter
+    # predictions answer meanwhile). Off: a teacher presses Train as part of the lesson.
+    first_model: bool = True
 
 
 def shown(path: Path) -> str:

@@ -245,7 +245,7 @@ def counts_key(settings: Settings) -> tuple:
 def first_model(settings: Settings, counts: dict[str, dict[str, int]], training: bool) -> None:
     """A fresh clone has no model: train the first one at once, without a click (the starter
     predictions answer meanwhile)."""
-    if training or views.model_stamp(settings.model) is not None:
+    if not settings.first_model or training or views.model_stamp(settings.model) is not None:
         return
     if job_registry().latest(settings.model) is not None:
         return  # one automatic try per server: a failed run says why below the canvas
