@@ -119,14 +119,17 @@ class RunSeen:
     prediction: bool = False
     toasts: list[str] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)  # st.error, st.info, ... bodies
+    html: list[str] = field(default_factory=list)  # st.html bodies
 
 
 class StreamlitSession:
     """One user of the page over Streamlit's WebSocket protocol (no browser)."""
 
-    def __init__(self, url: str, name: str = "user"):
+    def __init__(self, url: str, name: str = "user", headers: dict | None = None):
         self.url = url.rstrip("/")
         self.name = name
+        self.headers = headers or {}
         self.ids: dict[str, str] = {}
         self.fragments: dict[str, str] = {}
         self.page_hash = ""
@@ -156,6 +159,7 @@ class StreamlitSession:
             compression=None,
             open_timeout=60,
             ping_interval=None,
+            additional_headers=self.headers,
         )
         self._reader = asyncio.create_task(self._read())
         await self.request({}, "")
@@ -239,8 +243,10 @@ class StreamlitSession:
 
     def _handle_delta(self, message, data: bytes) -> None:
         delta = message.delta
-        for match in ID_PATTERN.findall(data):
-            widget_id = match.decode()
+        for match in ID_PATTERN.finditer(data):
+            # A protobuf string: its length is the byte before it (ids are < 128 bytes).
+            length = data[match.start() - 1] if match.start() else len(match.group())
+            widget_id = data[match.start() : match.start() + length].decode(errors="replace")
             key = widget_key(widget_id)
             self.run.ids[key] = widget_id
             if delta.fragment_id:
@@ -259,6 +265,10 @@ class StreamlitSession:
         elif which == "toast":
             self.run.toasts.append(element.toast.body)
             self.toasts.append(element.toast.body)
+        elif which == "alert":
+            self.run.alerts.append(element.alert.body)
+        elif which == "html":
+            self.run.html.append(element.html.body)
         elif which == "exception":
             text = f"{element.exception.type}: {element.exception.message}"
             self.run.exceptions.append(text)
@@ -385,6 +395,29 @@ def shifted(payload: str, dx: int, dy: int) -> str:
     moved.save(buffer, format="PNG")
     drawing["data"] = f"{header},{base64.b64encode(buffer.getvalue()).decode()}"
     return json.dumps(value)
+
+
+def synthetic_payload(shape: str, seed: int = 3) -> str:
+    """A canvas value made here (no browser): a neat `shape` as one Fabric path and its PNG, in
+    the component's format (what record_payloads gets from Chromium, fewer object fields)."""
+    from PIL import Image, ImageDraw
+
+    from shapecnn.synth import shape_strokes
+
+    strokes = shape_strokes(shape, np.random.default_rng(seed), hand="neat", canvas_size=280)
+    image = Image.new("RGBA", (280, 280), (255, 255, 255, 255))
+    pen = ImageDraw.Draw(image)
+    objects = []
+    for stroke in strokes:
+        points = [(float(x), float(y)) for x, y in stroke]
+        pen.line(points, fill=(0, 0, 0, 255), width=8, joint="curve")
+        path = [["M", *points[0]], *(["L", *point] for point in points[1:])]
+        objects.append({"type": "Path", "stroke": "#000000", "strokeWidth": 8, "path": path})
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    data = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    raw = {"version": "7.4.0", "objects": objects, "background": "#FFFFFF"}
+    return json.dumps({"drawing": {"raw": raw, "data": data}})
 
 
 def payload_pool(recorded: list[str], count: int, seed: int = 7) -> list[tuple[str, str]]:
@@ -564,14 +597,25 @@ def files_on_disk(data: Path) -> set[str]:
 
 
 def run_users(
-    n: int, data: Path, model: Path, folder: Path, seconds: float, ramp: float, pool, d
+    n: int,
+    data: Path,
+    model: Path,
+    folder: Path,
+    seconds: float,
+    ramp: float,
+    pool,
+    d,
+    script: Path | None = None,
 ) -> dict:
-    """One fresh server, `n` users for `seconds` after they joined; what was measured."""
+    """One fresh server (of `script`, by default app.py), `n` users for `seconds` after they
+    joined; what was measured."""
     before_files = files_on_disk(data)
     browsers = min(BROWSER_USERS, n - 1) if n > 1 else 0
     protocols = n - browsers
     outcome = Outcome()
-    with d.streamlit_server(data, model, folder / f"server-{n}.log") as url:
+    script = script or d.PROJECT / "app.py"
+    log = folder / f"server-{n}-{script.parent.name}.log"
+    with d.streamlit_server(data, model, log, script=script) as url:
         monitor = Monitor(url.pid)
         # The server with no session yet, and the training process it starts when warmed.
         base = monitor.sample()
@@ -632,10 +676,13 @@ def run_users(
     return {
         "n": n,
         "browsers": browsers,
-        "strokes": [s for _sent, s, _who in measured],
+        # Over the protocol (the server's part, no browser drawing): the headline figures.
+        "strokes": [s for _sent, s, who in measured if who == "protocol"],
         "browser_strokes": [s for _sent, s, who in measured if who == "browser"],
         "training_strokes": [
-            s for sent, s, _who in measured if training_at(windows, sent, sent + s)
+            s
+            for sent, s, who in measured
+            if who == "protocol" and training_at(windows, sent, sent + s)
         ],
         "errors": outcome.errors,
         "saves_asked": outcome.saves_asked,
@@ -715,6 +762,82 @@ def run(quick: bool = False, users: tuple[int, ...] | None = None) -> Report:
     return report
 
 
+def export_revision(revision: str, folder: Path) -> Path:
+    """The project as it was at `revision` (git archive), with today's shape base (not in git):
+    its app.py, served beside today's in the same run, is the reference for a page change."""
+    import subprocess
+    import tarfile
+
+    target = folder / f"rev-{revision[:12]}"
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", revision],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    base = ROOT / "shapecnn" / "base"
+    if base.exists():
+        shutil.copytree(base, target / "shapecnn" / "base", dirs_exist_ok=True)
+    return target / "app.py"
+
+
+def compare(revision: str, n: int, rounds: int, quick: bool) -> list[str]:
+    """`n` users on the page at `revision` and on today's, in turn, `rounds` times each."""
+    import bench_page
+
+    d = bench_page.driver()
+    seconds = QUICK_SECONDS if quick else SECONDS
+    ramp = QUICK_RAMP_SECONDS if quick else RAMP_SECONDS
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        starter, model, pool = prepare(folder, quick, d)
+        scripts = {revision[:12]: export_revision(revision, folder), "now": d.PROJECT / "app.py"}
+        for number in range(rounds):
+            for name, script in scripts.items():
+                data = Path(shutil.copytree(starter, folder / f"data-{name}-{number}"))
+                model_n = folder / f"model-{name}-{number}.keras"
+                shutil.copy(model, model_n)
+                r = run_users(n, data, model_n, folder, seconds, ramp, pool, d, script)
+                rows.append(
+                    [
+                        name,
+                        str(number + 1),
+                        str(len(r["strokes"])),
+                        ms(median(r["strokes"])),
+                        ms(pct(r["strokes"], 95)),
+                        ms(median(r["training_strokes"]))
+                        + f" / {ms(pct(r['training_strokes'], 95))}",
+                        str(len(r["errors"])),
+                        str(r["saves_lost"]),
+                        f"{r['rss_per_session'] / 2**20:.1f} MB",
+                        f"{r['server_cpu']:.0%}",
+                        f"{r['bytes_per_stroke'] / 1024:.1f} kB",
+                        f"{r['messages_per_stroke']:.1f}",
+                    ]
+                )
+                print(" | ".join(rows[-1]), flush=True)
+    return md_table(
+        [
+            "page",
+            "round",
+            "strokes",
+            "median",
+            "p95",
+            "while training median / p95",
+            "errors",
+            "saves lost",
+            "RSS per more session",
+            "server CPU",
+            "received per stroke",
+            "messages per stroke",
+        ],
+        rows,
+    )
+
+
 def figures(results: list[dict], users, seconds: float) -> tuple[list, list]:
     by_n = {r["n"]: r for r in results}
     single = by_n[users[0]]
@@ -782,11 +905,14 @@ def figures(results: list[dict], users, seconds: float) -> tuple[list, list]:
         f"{RAMP_SECONDS:.0f} s, then {seconds:.0f} s are measured. A user strokes every "
         f"{STROKE_EVERY[0]:.0f}-{STROKE_EVERY[1]:.0f} s (after the last prediction came), saves "
         f"one stroke in {round(1 / SAVE_CHANCE)} with one click (Learn as I save on, the "
-        "page's default), user 0 presses Train halfway. Times: from sending the stroke's rerun "
-        "request to the script_finished of the run that predicted it (Chromium users: from "
-        "mouse-up to the frame drawn after it). 'While training': strokes during which the "
-        f"training process used more than {TRAINING_CPU:.0%} of a core. Memory: server RSS "
-        "before any session, after the first user's page (the model and runtime loaded), "
+        "page's default), user 0 presses Train halfway. Times (median, p95, while training): "
+        "the protocol users', from sending the stroke's rerun request to the script_finished "
+        "of the run that predicted it: the server's part. The Chromium users' (their own "
+        "column) are from mouse-up to the frame drawn after the prediction: the browser's "
+        "drawing on this loaded 2-core machine adds ~250 ms. 'While training': strokes "
+        f"during which the training process used more than {TRAINING_CPU:.0%} of a core. "
+        "Memory: server RSS before any session, after the first user's page (the model and "
+        "runtime loaded), "
         "the peak with N sessions, and (peak - one) / (N - 1) per more session. "
         "CPU: server + training process, share of one core (2 cores in all).",
         "",
@@ -814,11 +940,30 @@ def figures(results: list[dict], users, seconds: float) -> tuple[list, list]:
     return figures, details
 
 
+def report_from_json(path: Path, seconds: float = SECONDS) -> Report:
+    """The report of a run saved in benchmarks/out/load.json, rendered again."""
+    results = json.loads(path.read_text())
+    report = Report(NAME, TITLE)
+    report.figures, report.details = figures(results, tuple(r["n"] for r in results), seconds)
+    return report
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--users", type=int, nargs="+", help="run these N only (no RESULTS.md)")
+    parser.add_argument(
+        "--compare",
+        metavar="REV",
+        help="serve the page at git revision REV and today's in turn, --users N (one), "
+        "--rounds times; prints a table (a page change measured in one run)",
+    )
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
+    if args.compare:
+        n = args.users[0] if args.users else TARGET_USERS
+        print("\n".join(compare(args.compare, n, args.rounds, args.quick)))
+        return 0
     if args.users:
         report = run(quick=args.quick, users=tuple(args.users))
         for figure in report.figures:

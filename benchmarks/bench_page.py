@@ -237,11 +237,13 @@ def time_stroke(page, stroke: np.ndarray, d) -> dict:
     }
 
 
-def prediction_latency(page, d) -> float | None:
+def prediction_latency(page, d) -> dict | None:
     """ms from the last mouse-up to the frame drawn after the run that showed its prediction
     (the first `script_finished` after a delta with the Prediction metric, itself after the
     stroke's own rerun request); None while it has not come. Runs of other fragments (the
-    training status polls every second) do not count."""
+    training status polls every second) do not count, but are counted: `waited` is from the
+    stroke's rerun request to the start (new_session) of the run that predicted it, `others`
+    the runs that finished in between, `running` that run's own time."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -258,21 +260,34 @@ def prediction_latency(page, d) -> float | None:
             break
     if asked is None:
         return None
-    predicted = False
+    predicted, run_start, others = False, asked, 0
     for received_at, drawn_at, data in log["received"]:
         if received_at < asked:
             continue
         message = ForwardMsg.FromString(base64.b64decode(data))
-        if message.HasField("delta") and message.delta.HasField("new_element"):
+        if message.HasField("new_session") and not predicted:
+            run_start = received_at
+        elif message.HasField("delta") and message.delta.HasField("new_element"):
             element = message.delta.new_element
             if element.WhichOneof("type") == "metric" and element.metric.label == "Prediction":
                 predicted = True
-        elif predicted and message.HasField("script_finished"):
-            return None if drawn_at is None else drawn_at - up
+        elif message.HasField("script_finished"):
+            if not predicted:
+                others += 1
+            elif drawn_at is None:
+                return None
+            else:
+                return {
+                    "latency": drawn_at - up,
+                    "before_send": asked - up,
+                    "waited": run_start - asked,
+                    "running": received_at - run_start,
+                    "others": others,
+                }
     return None
 
 
-def quick_stroke(page, stroke: np.ndarray, d) -> float:
+def quick_stroke(page, stroke: np.ndarray, d) -> dict:
     """Draw one stroke and wait for its prediction only (no quiet period: the next stroke
     follows ~0.5 s later); ms from mouse-up to the frame that showed it."""
     page.evaluate(RESET)
@@ -283,9 +298,9 @@ def quick_stroke(page, stroke: np.ndarray, d) -> float:
     deadline = time.monotonic() + STROKE_TIMEOUT_S
     while time.monotonic() < deadline:
         page.wait_for_timeout(40)
-        latency = prediction_latency(page, d)
-        if latency is not None:
-            return latency
+        measured = prediction_latency(page, d)
+        if measured is not None:
+            return measured
     raise RuntimeError(f"no prediction within {STROKE_TIMEOUT_S} s of a stroke on {page.url}")
 
 
@@ -307,9 +322,9 @@ def training_strokes(page, strokes: list[np.ndarray], d, quick: bool) -> dict:
     seen_running, ended_at = False, None
     while True:
         since = time.perf_counter() - clicked
-        latency = quick_stroke(page, strokes[number % len(strokes)], d)
+        measured = quick_stroke(page, strokes[number % len(strokes)], d)
         number += 1
-        during.append((since, latency))
+        during.append((since, measured))
         running = progress.count() > 0
         seen_running = seen_running or running
         if seen_running and not running and ended_at is None:
@@ -317,7 +332,14 @@ def training_strokes(page, strokes: list[np.ndarray], d, quick: bool) -> dict:
         if (ended_at is not None and since >= minimum) or since >= TRAINING_MAX_S:
             break
         page.wait_for_timeout(TRAINING_PAUSE_S * 1000)
-    return {"idle": idle, "during": during, "ended": ended_at, "seen_running": seen_running}
+    return {
+        "idle": [m["latency"] for m in idle],
+        "idle_parts": idle,
+        "during": [(since, m["latency"]) for since, m in during],
+        "during_parts": during,
+        "ended": ended_at,
+        "seen_running": seen_running,
+    }
 
 
 def cold_start(browser, script: Path, data: Path, model: Path, log: Path, d) -> dict:
@@ -349,6 +371,22 @@ def cold_start(browser, script: Path, data: Path, model: Path, log: Path, d) -> 
             first = (shown - up) / 1000
         page.context.close()
     return {"server": answered, "asked": asked, "canvas": canvas, "prediction": first}
+
+
+def parts_row(name: str, parts: list[dict]) -> list[str]:
+    def mid(key: str) -> str:
+        return f"{statistics.median(p[key] for p in parts):.0f}" if parts else "-"
+
+    after = [p["latency"] - p["before_send"] - p["waited"] - p["running"] for p in parts]
+    return [
+        f"{name} ({len(parts)})",
+        mid("latency"),
+        mid("before_send"),
+        mid("waited"),
+        mid("running"),
+        f"{statistics.median(after):.0f}" if after else "-",
+        str(sum(p["others"] for p in parts)),
+    ]
 
 
 def run(quick: bool = False) -> Report:
@@ -561,6 +599,20 @@ def run(quick: bool = False) -> Report:
         + "; idle: "
         + ", ".join(f"{lat:.0f}" for lat in train_run["idle"])
         + ".",
+        "",
+        "Where the time of a stroke goes, idle and while training (medians, ms): before send = "
+        "mouse-up to the canvas's rerun request; waited = that request to the start of the run "
+        "that predicted it (behind other runs of the session: the training status polls every "
+        "second); running = that run; after = its end to the frame drawn; other runs = runs "
+        "that finished in between (total).",
+        "",
+        *md_table(
+            ["strokes", "latency", "before send", "waited", "running", "after", "other runs"],
+            [
+                parts_row("idle", train_run["idle_parts"]),
+                parts_row("while training", [m for _s, m in train_run["during_parts"]]),
+            ],
+        ),
     ]
     return report
 
