@@ -131,6 +131,8 @@ def build_networks() -> dict:
     base = build_base((24, 24, 3))
     drawing = keras.Input((24, 24, 3), name="drawing")
     embedding = base(drawing)
+    if isinstance(embedding, (list, tuple)):  # the base may also return its kinds head
+        embedding = embedding[0]
     head = keras.layers.Dense(3, activation="softmax", name="probabilities")
     based = keras.Model(drawing, [head(embedding), embedding], name="shapecnn_base")
     return {"tutorial CNN": tutorial, "base + head": based}
