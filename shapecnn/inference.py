@@ -182,7 +182,7 @@ class StarterClassifier(Classifier):
     TEMPERATURE = 0.02
 
     def __init__(self, x: np.ndarray, y: np.ndarray, class_names: list[str], root=None):
-        from shapecnn.base import BASE_EXPORT
+        from shapecnn.base import BASE_EXPORT, kind_names
 
         if len(class_names) < 2:
             raise ModelFileError("a classifier needs at least 2 classes")
@@ -203,7 +203,7 @@ class StarterClassifier(Classifier):
             architecture="base",
             recipe={"name": "starter (shape base, nearest drawings)"},
             data=str(root or ""),
-            novelty=novelty.fit(kinds, y, len(class_names)),
+            novelty=novelty.fit(kinds, y, len(class_names), kind_names()),
         )
         self.path = None
         self.classes = list(class_names)

@@ -3,12 +3,16 @@
 A softmax always answers one of its classes, for a scribble too. The shape base was pretrained to
 tell many kinds apart (stars, hearts, letters, lines, dots, scribbles, half-drawn shapes, real
 people's "other" drawings ...), and it keeps that head: for every drawing, the probability of each
-kind. A model trained from the base records, per class, the mean of those probabilities over its
-training drawings (its profile: "my circles look like the base's circles and ellipses"). A new
-drawing's agreement with its predicted class is the dot product of its kinds with the class's
-profile; it is "not sure" when that agreement is below RATIO times the class's own median
-agreement. A scribble agrees with no class of shapes, a star with no class of circles, squares
-and triangles; a class the user made of scribbles has a scribble profile and is not flagged.
+kind, summed here by family (synth.KIND_FAMILIES: a circle, an ellipse and a real person's
+ellipse are one family, so a class drawn by the synthetic hands still knows a real person's
+drawing of it). A model trained from the base records, per class, the mean of those family
+probabilities over its training drawings (its profile: "my circles look like round things"). A
+new drawing's agreement with a class is the dot product of its families with the class's
+profile, relative to the class's own drawings' median agreement; it is "not sure" when it agrees
+with no class as much as RATIO. A scribble agrees with no class of shapes; a class the user made
+of scribbles has a scribble profile and is not flagged. (Any class, not only the predicted one:
+a real person's flat ellipse that the model takes for a rectangle is a wrong answer, not a
+drawing of no known kind; comparing with the predicted class alone flagged 38 % of them.)
 RATIO is calibrated on real people's drawings held out of the base (benchmarks/BASE.md).
 
 The starter predictions of a fresh clone (inference.StarterClassifier) also answer by nearest
@@ -19,64 +23,117 @@ from __future__ import annotations
 
 import numpy as np
 
-# A drawing agreeing with its class less than this share of the class's median is "not sure".
-RATIO = 0.25
+# A drawing agreeing with every class less than this share of the class's median is "not sure".
+# Calibrated on fold 0 of benchmarks/bench_base.py (real people held out of the base): about 1.4 %
+# of their ellipses, rectangles and triangles flagged; 0.2 flagged 2.3 %.
+RATIO = 0.15
 # Neighbours whose cosine similarity is averaged for the starter predictions.
 K = 3
 
 
-def fit(kinds: np.ndarray, labels: np.ndarray, n_classes: int, ratio: float = RATIO) -> dict:
-    """The metadata entry for a model: each class's kind profile and threshold."""
-    kinds = np.asarray(kinds, np.float64)
+# The real people's classes of the base's corpus, in the family of the synthetic kind they are.
+HDS_FAMILIES = {
+    "hds-ellipse": "round",
+    "hds-rectangle": "quadrilateral",
+    "hds-triangle": "triangle",
+    "hds-other": "other",
+}
+
+
+def families_of(kind_names: list[str]) -> list[int]:
+    """Each kind's family index (families in order of first appearance)."""
+    from shapecnn.synth import KIND_FAMILIES
+
+    family_of = {kind: family for family, kinds in KIND_FAMILIES.items() for kind in kinds}
+    family_of.update(HDS_FAMILIES)
+    names: list[str] = []
+    index = []
+    for kind in kind_names:
+        family = family_of.get(kind, kind)
+        if family not in names:
+            names.append(family)
+        index.append(names.index(family))
+    return index
+
+
+def by_family(kinds: np.ndarray, family_index: list[int]) -> np.ndarray:
+    """Kind probabilities (N x K) summed into family probabilities (N x F)."""
+    kinds = np.asarray(kinds, np.float32)
+    families = np.zeros((len(kinds), max(family_index) + 1), np.float32)
+    np.add.at(families.T, np.asarray(family_index), kinds.T)
+    return families
+
+
+def fit(
+    kinds: np.ndarray,
+    labels: np.ndarray,
+    n_classes: int,
+    kind_names: list[str],
+    ratio: float = RATIO,
+) -> dict:
+    """The metadata entry for a model: each class's family profile and threshold."""
+    family_index = families_of(kind_names)
+    kinds = by_family(kinds, family_index).astype(np.float64)
     labels = np.asarray(labels, np.int64)
     width = kinds.shape[1] if kinds.ndim == 2 else 0
-    profiles, thresholds = [], []
+    profiles, medians = [], []
     for c in range(n_classes):
         own = kinds[labels == c]
         profile = own.mean(axis=0) if len(own) else np.full(width, 1.0 / max(width, 1))
         agreement = own @ profile if len(own) else np.ones(1)
         profiles.append(profile)
-        thresholds.append(float(ratio * np.median(agreement)))
+        medians.append(float(max(np.median(agreement), 1e-6)))
     return {
-        "method": "kind profiles",
+        "method": "family profiles",
         "ratio": float(ratio),
+        "kind_names": list(kind_names),
+        "family_index": family_index,
         "profiles": np.round(np.asarray(profiles), 5).tolist(),
-        "thresholds": thresholds,
+        "medians": medians,
     }
 
 
 class Detector:
     """Judges drawings by their kinds' probabilities against a model's class profiles."""
 
-    def __init__(self, profiles, thresholds):
+    def __init__(self, profiles, medians, family_index, ratio: float = RATIO):
         self.profiles = np.asarray(profiles, np.float32)
-        self.thresholds = np.asarray(thresholds, np.float32)
+        self.medians = np.asarray(medians, np.float32)
+        self.family_index = list(family_index)
+        self.ratio = float(ratio)
 
     @classmethod
     def from_model(cls, metadata, kinds_width: int | None = None) -> Detector | None:
         """From a model's metadata; None when it has no profiles (or they do not fit)."""
         entry = metadata.novelty
-        if not entry or entry.get("method") != "kind profiles":
+        if not entry or entry.get("method") != "family profiles":
             return None
-        profiles = np.asarray(entry.get("profiles", []), np.float32)
-        thresholds = np.asarray(entry.get("thresholds", []), np.float32)
+        try:
+            profiles = np.asarray(entry.get("profiles", []), np.float32)
+            medians = np.asarray(entry.get("medians", []), np.float32)
+            family_index = [int(i) for i in entry.get("family_index", [])]
+            ratio = float(entry.get("ratio", RATIO))
+        except (TypeError, ValueError):
+            return None
         n = len(metadata.class_names)
-        if profiles.ndim != 2 or len(profiles) != n or thresholds.shape != (n,):
+        if profiles.ndim != 2 or len(profiles) != n or medians.shape != (n,):
             return None
-        if kinds_width is not None and profiles.shape[1] != kinds_width:
+        if not np.all(medians > 0) or not 0 <= ratio <= 1:
             return None
-        return cls(profiles, thresholds)
+        if not family_index or min(family_index) < 0 or max(family_index) >= profiles.shape[1]:
+            return None
+        if kinds_width is not None and len(family_index) != kinds_width:
+            return None
+        return cls(profiles, medians, family_index, ratio)
 
     def judge(self, kinds: np.ndarray, classes: np.ndarray) -> list[tuple[bool, float]]:
-        """(unsure, agreement relative to its threshold's median) per drawing."""
-        kinds = np.asarray(kinds, np.float32)
+        """(unsure, agreement with the predicted class relative to its median) per drawing."""
+        families = by_family(kinds, self.family_index)
+        relative = (families @ self.profiles.T) / self.medians
         classes = np.asarray(classes, np.int64)
-        agreement = np.einsum("nk,nk->n", kinds, self.profiles[classes])
-        thresholds = self.thresholds[classes]
-        return [
-            (bool(a < t), float(a / max(t / RATIO, 1e-9)))
-            for a, t in zip(agreement, thresholds, strict=True)
-        ]
+        unsure = relative.max(axis=1) < self.ratio
+        own = relative[np.arange(len(classes)), classes]
+        return [(bool(u), float(a)) for u, a in zip(unsure, own, strict=True)]
 
 
 def normalize(features: np.ndarray) -> np.ndarray:

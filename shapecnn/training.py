@@ -314,10 +314,8 @@ def train(
         notes=notes,
     )
     if train_kinds is not None:
-        metadata.novelty = novelty.fit(train_kinds, data.train.y, n_classes)
-        metadata.novelty["kind_names"] = shape_base.kind_names(
-            base_weights or shape_base.BASE_WEIGHTS
-        )
+        names = shape_base.kind_names(base_weights or shape_base.BASE_WEIGHTS)
+        metadata.novelty = novelty.fit(train_kinds, data.train.y, n_classes, names)
     saved_to = None
     if model_path is not None and not cancelled:
         check = data.test.x if has_test else data.train.x
