@@ -19,6 +19,7 @@ from page.common import (
 from shapecnn import jobs, views
 from shapecnn.config import RECIPES, Recipe
 from shapecnn.errors import ShapeCNNError
+from shapecnn.model import read_metadata
 
 RECIPE_HELP = {
     "default": "batch 16, augmented, stops when the loss stops improving",
@@ -184,15 +185,32 @@ def misclassified_grid(result: jobs.JobResult) -> None:
         st.caption(f"and {len(result.misclassified) - len(shown_items)} more")
 
 
-def training_result_section(snapshot: jobs.JobSnapshot) -> None:
+def training_result_section(snapshot: jobs.JobSnapshot, settings: Settings) -> None:
     if snapshot.state == jobs.FAILED:
         st.error(f"Training failed: {snapshot.error}")
+        current_model_results(settings)
         return
     if snapshot.state == jobs.CANCELLED:
         st.warning(snapshot.message)
-        curves(snapshot.history)
+        current_model_results(settings)
         return
-    result = snapshot.result
+    results_section(snapshot.result, snapshot.history)
+
+
+def current_model_results(settings: Settings) -> None:
+    """The current model's results, from its file: they last across restarts and cancelled
+    runs, until a new model replaces it."""
+    try:
+        metadata = read_metadata(settings.model) if settings.model.is_file() else None
+    except ShapeCNNError:
+        metadata = None  # the model panel beside says what is wrong with the file
+    if metadata is None:
+        return
+    st.caption(f"The current model's results (trained {views.trained_when(metadata)}):")
+    results_section(jobs.result_of_model(metadata, settings.model), metadata.history)
+
+
+def results_section(result: jobs.JobResult, history: list[dict]) -> None:
     accuracy = "-" if result.accuracy is None else f"{result.accuracy:.0%}"
     columns = st.columns(4)
     columns[0].metric("Test accuracy", accuracy)
@@ -208,7 +226,7 @@ def training_result_section(snapshot: jobs.JobSnapshot) -> None:
             f"{len(result.skipped)} unreadable files were skipped: "
             + "; ".join(f"{path.name}: {reason}" for path, reason in result.skipped[:5])
         )
-    curves(snapshot.history)
+    curves(history)
     if result.accuracy is not None:
         per_class_column, confusion_column = st.columns([1, 2])
         with per_class_column:
@@ -238,6 +256,7 @@ def training_progress_section(settings: Settings) -> jobs.JobSnapshot | None:
     job = job_registry().latest(settings.model)
     if job is None:
         st.caption("Train a model on the dataset's train split; it is tested on the test split.")
+        current_model_results(settings)
         return None
     snapshot = follow(job.snapshot())
     if snapshot.active:
@@ -252,7 +271,7 @@ def training_progress_section(settings: Settings) -> jobs.JobSnapshot | None:
         )
         curves(snapshot.history)
         return snapshot
-    training_result_section(snapshot)
+    training_result_section(snapshot, settings)
     return snapshot
 
 

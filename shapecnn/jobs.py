@@ -394,23 +394,31 @@ def _train_and_summarise(training, data, model_path, recipe, connection) -> JobR
 
 def summarise(result) -> JobResult:
     """What the page shows of a finished run (picklable, small)."""
-    data, evaluation, metadata = result.data, result.evaluation, result.metadata
+    summary = result_of_model(result.metadata, result.model_path)
+    return replace(summary, seconds=float(result.seconds), skipped=list(result.data.skipped))
+
+
+def result_of_model(metadata, model_path: Path | None = None) -> JobResult:
+    """A model's results as its file keeps them (ModelMetadata): what the Train view shows
+    after a restart, or after a run was cancelled, until a new model replaces it."""
+    metrics = metadata.test_metrics or {}
     wrong = [
         Misclassified(Path(item["path"]), item["true"], item["predicted"], item["confidence"])
         for item in metadata.misclassified
+        if isinstance(item, dict) and {"path", "true", "predicted", "confidence"} <= set(item)
     ]
     return JobResult(
-        classes=list(data.class_names),
-        counts=data.counts,
+        classes=list(metadata.class_names),
+        counts=dict(metadata.counts),
         epochs_run=int(metadata.epochs_run),
-        seconds=float(result.seconds),
-        accuracy=evaluation.accuracy if evaluation else None,
-        per_class=dict(evaluation.per_class) if evaluation else {},
-        confusion=evaluation.confusion if evaluation else [],
+        seconds=float(metadata.train_seconds),
+        accuracy=metrics.get("accuracy"),
+        per_class=dict(metrics.get("per_class") or {}),
+        confusion=list(metrics.get("confusion") or []),
         misclassified=wrong,
-        skipped=list(data.skipped),
-        notes=list(result.notes),
-        model_path=result.model_path,
+        skipped=[],
+        notes=list(metadata.notes),
+        model_path=Path(model_path) if model_path is not None else None,
     )
 
 

@@ -1271,3 +1271,19 @@ def test_the_session_state_is_touched_only_by_the_state_module_and_the_package_n
     for path in sorted((root / "shapecnn").glob("*.py")):
         text = path.read_text()
         assert "import streamlit" not in text and "from streamlit" not in text, path.name
+
+
+def test_after_a_restart_the_train_view_shows_the_current_models_results(
+    monkeypatch, canvas, data, model
+):
+    """A new server process has no training job: the results come from the model file."""
+    from shapecnn.model import read_metadata
+
+    at = open_page(monkeypatch, data, model)
+    show(at, "Train")
+    metadata = read_metadata(model)
+    shown = metric(at, "Test accuracy", section(at, "Train"))
+    assert shown.value == f"{metadata.test_accuracy:.0%}"
+    assert metric(at, "Epochs", section(at, "Train")).value == str(metadata.epochs_run)
+    assert "The current model's results" in texts(at.caption)
+    assert len(at.dataframe) >= 2  # per-class accuracy and the confusion matrix
