@@ -6,9 +6,12 @@ wants Keras) and a LiteRT flatbuffer made from it by Keras' own exporter when th
 runs the flatbuffer here, on one thread: importing the runtime takes about 0.1 s where TensorFlow
 takes 4.5 s, and one drawing about 0.3 ms (benchmarks/RESULTS.md, "Prediction runtime").
 
-Why LiteRT and not ONNX Runtime: both were measured in the same run (RESULTS.md). LiteRT imports
-faster, runs one drawing at least as fast, and Keras exports to it with the converter that ships
-inside TensorFlow; the ONNX export needs tf2onnx on top, one more converter to keep working.
+Why LiteRT and not ONNX Runtime: both were measured in the same run (benchmarks/RESULTS.md,
+"Prediction runtime"). LiteRT imports in 9 ms against 40 ms, loads a model in 2-4 ms against
+7-11 ms and peaks at 42-46 MiB against 63-68 MiB; ONNX Runtime runs one drawing faster (0.15 ms
+against 0.21 ms for the base and its head), but both are a fraction of the preprocessing (about
+1 ms), and Keras exports to LiteRT with the converter inside TensorFlow, where the ONNX export
+needs tf2onnx on top.
 """
 
 from __future__ import annotations
