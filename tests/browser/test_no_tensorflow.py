@@ -9,7 +9,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from driver import draw, loaded_libraries, metric, open_page, shape_strokes, wait_idle
+from driver import clear, draw, loaded_libraries, metric, open_page, shape_strokes, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +39,7 @@ def test_the_server_predicts_and_trains_without_loading_tensorflow(browser, site
             time.sleep(0.5)
         assert site["model"].stat().st_mtime_ns != before, "the training run wrote no model"
         wait_idle(page)
+        clear(page)  # a circle on top of the triangle would be two shapes: "not sure"
         draw(page, shape_strokes("circle"))
         expect(metric(main, "Prediction")).to_have_text("circle")
         assert tensorflow_libraries(pid) == []
