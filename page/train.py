@@ -22,7 +22,8 @@ from shapecnn.errors import ShapeCNNError
 from shapecnn.model import read_metadata
 
 RECIPE_HELP = {
-    "default": "batch 16, augmented, stops when the loss stops improving",
+    "default": "from the shape base, seconds; balanced, mildly varied copies",
+    "scratch": "the tutorial CNN from scratch, strongly augmented, until the loss stops improving",
     "tutorial": "the Keras tutorial's: batch 3, 50 epochs of 45 steps, no augmentation",
 }
 

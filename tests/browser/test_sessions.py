@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 import zipfile
 
@@ -45,7 +46,12 @@ def test_two_sessions_saving_at_the_same_moment_both_keep_their_drawing(two_page
 
 
 def set_long_training(page) -> None:
+    """The tutorial recipe for 1000 epochs: a run still going when Cancel is pressed (the
+    default recipe, from the shape base, is done in seconds)."""
     show_view(page, "Train")
+    page.locator(".st-key-recipe_name").click()
+    page.get_by_role("option", name=re.compile(r"^tutorial:")).click()
+    wait_idle(page)
     epochs = page.get_by_label("Epochs (at most)")
     epochs.fill("1000")
     epochs.press("Enter")
@@ -57,6 +63,12 @@ def test_train_clicked_in_two_tabs_runs_one_job_that_both_show(two_pages, site):
     from shapecnn.jobs import ModelLock
 
     model = site["model"]
+    lock = ModelLock(model)
+    deadline = time.monotonic() + 120
+    while not lock.acquire():  # a save's "learn as I save" run from an earlier test ends first
+        assert time.monotonic() < deadline, "an earlier training run did not end"
+        time.sleep(0.2)
+    lock.release()
     before = model.read_bytes()
     for page in two_pages:
         set_long_training(page)
@@ -68,7 +80,6 @@ def test_train_clicked_in_two_tabs_runs_one_job_that_both_show(two_pages, site):
         expect(page.get_by_test_id("stProgress")).to_be_visible()
         expect(page.get_by_test_id("stProgress")).to_contain_text("Epoch")
         expect(page.get_by_role("button", name="Train model")).to_be_disabled()
-    lock = ModelLock(model)
     assert not lock.acquire()  # the server is training this model
     # One Cancel, in one tab, ends the training both tabs show.
     two_pages[1].get_by_role("button", name="Cancel").click()
