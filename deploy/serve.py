@@ -100,6 +100,7 @@ def serve(
     address: str = "127.0.0.1",
     allowed_hosts: tuple[str, ...] = (),
     run_dir: Path | None = None,
+    server_ports: list[int] | None = None,
 ) -> Iterator[Deployment]:
     """The page servers and nginx, running until the block ends."""
     if not Path(NGINX).exists():
@@ -110,7 +111,7 @@ def serve(
     # nginx's workers run as `nobody` when it is started as root: they write its temp files.
     os.chmod(run_dir, 0o755)
     os.chmod(run_dir / "tmp", 0o777)
-    ports = [first_server_port + i for i in range(servers)]
+    ports = server_ports or [first_server_port + i for i in range(servers)]
     processes: list[subprocess.Popen] = []
     logs: list[Path] = []
     hosts = [arg for host in allowed_hosts for arg in ("--server.allowedHosts", host)]

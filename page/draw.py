@@ -307,5 +307,22 @@ def draw_view(settings: Settings, counts: dict[str, dict[str, int]], training: b
     draw_section(settings, counts, training)
     with st.container(horizontal=True, vertical_alignment="center", gap="medium", border=True):
         train_button(settings, training)
-        # Polls once a second while a job runs, then reruns the page for the new model.
-        st.fragment(training_status_section, run_every=1.0 if training else None)(settings)
+        # Polls while a job runs, then reruns the page for the new model: once a second for
+        # the session that started the run (or saved during it), every few seconds for the
+        # rest of a classroom, whose strokes otherwise wait behind the polls
+        # (benchmarks/RESULTS.md, load).
+        st.fragment(training_status_section, run_every=status_poll_seconds(settings, training))(
+            settings
+        )
+
+
+# How often a session that did not start the running job polls its progress.
+OBSERVER_POLL_SECONDS = 3.0
+
+
+def status_poll_seconds(settings: Settings, training: bool) -> float | None:
+    if not training:
+        return None
+    job = job_registry().latest(settings.model)
+    watching = job is not None and state.current().watched_job == job.id
+    return 1.0 if watching else OBSERVER_POLL_SECONDS
