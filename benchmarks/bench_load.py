@@ -60,7 +60,7 @@ TITLE = "Load: N users drawing on one server, saving, one training run"
 
 USERS = (1, 10, 30, 60)
 QUICK_USERS = (1, 3)
-SECONDS, QUICK_SECONDS = 40.0, 10.0
+SECONDS, QUICK_SECONDS = 40.0, 6.0
 # Users join over this many seconds (a class does not click the link in the same millisecond).
 RAMP_SECONDS, QUICK_RAMP_SECONDS = 8.0, 2.0
 BROWSER_USERS = 2  # of every N above 1
