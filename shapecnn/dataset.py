@@ -1298,6 +1298,7 @@ def load_samples(
     split: str | None,
     class_names: list[str] | None = None,
     config: PreprocessConfig = DEFAULT_CONFIG,
+    cache: dict | None = None,
 ) -> Samples:
     """Decode and preprocess every drawing of a split, in class order.
 
@@ -1305,7 +1306,8 @@ def load_samples(
     files, entries that are not regular files (named pipes, links that loop) and folders that
     cannot be read are skipped, and each one is named in a warning and in `Samples.skipped`.
     `class_names` fixes the label indices (default: the dataset's classes); folders of other
-    classes are not read.
+    classes are not read. `cache` (a dict the caller keeps) holds each file's model input by
+    version (path, modification time, size): a warm training process decodes only new files.
     """
     folder = Path(root) if split is None else Path(root) / split
     listing_problems: list[tuple[Path, str]] = []
@@ -1316,7 +1318,7 @@ def load_samples(
     for index, label in enumerate(class_names):
         for path in _files_of(folders.get(_nfc(label), []), listing_problems):
             try:
-                xs.append(preprocess(path, config))
+                xs.append(_preprocessed(path, config, cache))
             except ShapeCNNError as error:
                 skipped.append((path, str(error).removeprefix(f"{path}: ")))
                 continue
@@ -1328,6 +1330,19 @@ def load_samples(
     shape = (0, config.size, config.size, config.channels)
     x = np.stack(xs) if xs else np.zeros(shape, np.float32)
     return Samples(x, np.array(ys, dtype=np.int64), paths, list(class_names), skipped)
+
+
+def _preprocessed(path: Path, config: PreprocessConfig, cache: dict | None) -> np.ndarray:
+    if cache is None:
+        return preprocess(path, config)
+    try:
+        stat = path.stat()
+    except OSError:
+        return preprocess(path, config)  # says what is wrong with it
+    key = (str(path), stat.st_mtime_ns, stat.st_size, config)
+    if key not in cache:
+        cache[key] = preprocess(path, config)
+    return cache[key]
 
 
 def find_problems(root: str | os.PathLike) -> list[tuple[Path, str]]:

@@ -20,6 +20,7 @@ import threading
 
 import numpy as np
 
+from shapecnn._quiet import native_output_silenced
 from shapecnn.errors import ModelFileError
 
 # Output names of an exported model, in the order the Keras model returns them; the shape base's
@@ -41,8 +42,9 @@ class Runtime:
         except ImportError as error:  # pragma: no cover - a broken install
             raise ModelFileError(f"the LiteRT runtime is not installed ({error})") from None
         try:
-            self._interpreter = Interpreter(model_content=bytes(flatbuffer), num_threads=1)
-            self._interpreter.allocate_tensors()
+            with native_output_silenced():
+                self._interpreter = Interpreter(model_content=bytes(flatbuffer), num_threads=1)
+                self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as error:
             raise ModelFileError(f"{name}: its exported network cannot be run ({error})") from None
         try:
@@ -69,6 +71,9 @@ class Runtime:
         }
         # The interpreter holds one set of tensors: one call at a time.
         self._lock = threading.Lock()
+        # The first call creates the XNNPACK delegate, which says so on descriptor 2.
+        with native_output_silenced():
+            self.run(np.zeros((1, *self.input_shape), np.float32))
 
     @property
     def n_classes(self) -> int:

@@ -93,8 +93,10 @@ def load_training_data(
             f"a classifier needs at least 2 classes; {root} has {found}. "
             f"Add drawings of another class (python -m shapecnn add --label NAME ...)"
         )
-    train = dataset.load_samples(root, "train", class_names, config)
-    test = dataset.load_samples(root, "test", class_names, config)
+    if len(_SAMPLE_CACHE) > MAX_CACHED_FEATURES:
+        _SAMPLE_CACHE.clear()
+    train = dataset.load_samples(root, "train", class_names, config, cache=_SAMPLE_CACHE)
+    test = dataset.load_samples(root, "test", class_names, config, cache=_SAMPLE_CACHE)
     counts_train = np.bincount(train.y, minlength=len(class_names))
     counts_test = np.bincount(test.y, minlength=len(class_names))
     empty = [name for name, n in zip(class_names, counts_train, strict=True) if n == 0]
@@ -333,6 +335,10 @@ def train(
         notes=notes,
     )
 
+
+# Every drawing's model input by file version: a warm training process (shapecnn.jobs) decodes
+# only the drawings saved since its last run.
+_SAMPLE_CACHE: dict[tuple, np.ndarray] = {}
 
 # Curves kept in a model file: enough for any run the recipes make.
 MAX_HISTORY_ROWS = 1000

@@ -11,6 +11,7 @@ import numpy as np
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from PIL import Image
 
 from shapecnn import dataset
 from shapecnn.errors import BlankDrawingError, InvalidImageError, InvalidLabelError
@@ -183,7 +184,9 @@ def test_a_label_differing_only_by_case_from_a_class_is_refused(label, data):
     other = "".join(data.draw(st.sampled_from([c.lower(), c.upper()])) for c in label)
     assume(other != label and other.casefold() == label.casefold())
     with tempfile.TemporaryDirectory() as root:
+        # A class is a folder with a drawing in it (an empty folder is no class).
         (Path(root) / "train" / label).mkdir(parents=True)
+        Image.new("L", (8, 8), 0).save(Path(root) / "train" / label / "one.png")
         try:
             dataset.resolve_label(root, other)
         except InvalidLabelError as error:
