@@ -213,17 +213,7 @@ def _fit_from_scratch(
     )
     report = _EpochReport(model, on_epoch_end, should_stop, test, n_classes)
     callbacks = [report]
-    if recipe.early_stopping_patience is not None:
-        # Watches the training loss (the test split is for reporting only), and only once
-        # min_steps batches are done: a small dataset has few batches per epoch.
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="loss",
-                min_delta=1e-3,
-                patience=recipe.early_stopping_patience,
-                start_from_epoch=int(np.ceil(recipe.min_steps / steps)),
-            )
-        )
+    callbacks += _early_stopping(recipe, steps)
     fitted.fit(
         pipeline,
         epochs=recipe.epochs,
@@ -342,6 +332,22 @@ _SAMPLE_CACHE: dict[tuple, np.ndarray] = {}
 
 # Curves kept in a model file: enough for any run the recipes make.
 MAX_HISTORY_ROWS = 1000
+
+
+def _early_stopping(recipe: Recipe, steps_per_epoch: int) -> list:
+    """The recipe's early stopping, if any: it watches the training loss (the test split is
+    for reporting only), and only once min_steps batches are done: a small dataset has few
+    batches per epoch."""
+    if recipe.early_stopping_patience is None:
+        return []
+    return [
+        keras.callbacks.EarlyStopping(
+            monitor="loss",
+            min_delta=1e-3,
+            patience=recipe.early_stopping_patience,
+            start_from_epoch=int(np.ceil(recipe.min_steps / steps_per_epoch)),
+        )
+    ]
 
 
 def predict_in_slices(model, x: np.ndarray) -> np.ndarray:
@@ -506,15 +512,7 @@ def _train_from_base(
     )
     progress = _Progress(on_epoch_end, should_stop, test_features, data.test.y, every=1)
     callbacks = [progress]
-    if recipe.early_stopping_patience is not None:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="loss",
-                min_delta=1e-3,
-                patience=recipe.early_stopping_patience,
-                start_from_epoch=int(np.ceil(recipe.min_steps / steps)),
-            )
-        )
+    callbacks += _early_stopping(recipe, steps)
     # One endless, shuffled stream of batches: fit() then keeps one iterator for the whole run
     # instead of building one per epoch (0.7 s against 2.0 s for 30 epochs here). Class
     # weights go in as per-drawing weights.
