@@ -15,6 +15,11 @@ DEFAULT_MODEL = PROJECT_ROOT / "models" / "shapes.keras"
 
 SPLITS = ("train", "test")
 
+# A temporary file (a drawing, an import's staging folder, a model) older than this was left by
+# a save that crashed (kill -9, power cut), not written by one in progress: the next write
+# removes it.
+STALE_TEMP_SECONDS = 600
+
 # Drawings larger than this are refused before they are decoded: a PNG header can claim
 # 10,000 x 10,000 pixels and cost gigabytes once decoded (a "decompression bomb").
 MAX_IMAGE_PIXELS = 4096 * 4096

@@ -44,7 +44,7 @@ try:
 except ImportError:  # Windows: no flock; writes go ahead unlocked there
     fcntl = None
 
-from shapecnn.config import SPLITS, PreprocessConfig
+from shapecnn.config import SPLITS, STALE_TEMP_SECONDS, PreprocessConfig
 from shapecnn.errors import (
     DatasetError,
     InvalidImageError,
@@ -67,8 +67,6 @@ LABEL_RULE = (
     "and single spaces inside; it must start and end with a letter or digit"
 )
 TEMP_PREFIX = ".tmp-"
-# Temporary files older than this are leftovers of a crashed save, not a save in progress.
-STALE_TEMP_SECONDS = 600
 SPLIT_CHOICES = (*SPLITS, "auto")
 # The formats keras.utils.image_dataset_from_directory reads.
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -576,11 +574,16 @@ def save_image(
             raise
 
 
+def split_for_next(train: int, test: int) -> str:
+    """The one-in-four rule (as the tutorial's 15/5): where a class's next drawing goes, given
+    how many it has in each split."""
+    return "test" if (test + 1) * 4 <= train + test + 1 else "train"
+
+
 def choose_split(root: str | os.PathLike, label: str) -> str:
-    """'test' for about one drawing in four of a class (as the tutorial's 15/5), else 'train'."""
+    """'test' for about one drawing in four of a class, else 'train'."""
     counts = {split: len(list_images(root, split, label)) for split in SPLITS}  # this class only
-    total = counts["train"] + counts["test"] + 1
-    return "test" if (counts["test"] + 1) * 4 <= total else "train"
+    return split_for_next(counts["train"], counts["test"])
 
 
 def save_drawing(
@@ -892,7 +895,7 @@ def _auto_splitter(root: str | os.PathLike, split: str):
         if split != "auto":
             return split
         c = counts.setdefault(label, {"train": 0, "test": 0})
-        chosen = "test" if (c["test"] + 1) * 4 <= c["train"] + c["test"] + 1 else "train"
+        chosen = split_for_next(c["train"], c["test"])
         c[chosen] += 1
         return chosen
 

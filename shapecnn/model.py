@@ -27,15 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from shapecnn.config import PreprocessConfig
+from shapecnn.config import STALE_TEMP_SECONDS, PreprocessConfig
 from shapecnn.errors import ModelFileError
 
 METADATA_ENTRY = "shapecnn.json"
 EXPORT_ENTRY = "model.tflite"
 FORMAT_VERSION = 2
-# A temporary model file older than this was left by a save that crashed (kill -9, power cut),
-# not written by a save in progress: the next save of that model removes it.
-STALE_TEMP_SECONDS = 600
 # What a model file may ask of us before anything is decoded: a few MB of metadata, a network
 # of at most 64 MB, at most 1,000 classes.
 MAX_METADATA_BYTES = 4 * 1024 * 1024
