@@ -4,6 +4,7 @@ beside the Train and Drawings views."""
 from __future__ import annotations
 
 import re
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,11 +70,19 @@ def starter_classifier(data: str, counts: tuple):
     return StarterClassifier.from_dataset(data)
 
 
+# The training process starts this long after the page's first run: its TensorFlow import
+# would otherwise share the cores with the browser loading the page (the cold start).
+WARM_UP_DELAY_SECONDS = 8.0
+
+
 @st.cache_resource(show_spinner=False)
 def warm_training_process(model: str) -> bool:
-    """Once per server and model file: start the training process now (it imports TensorFlow at
-    a low priority), so the first Train click, or the first drawing saved, trains in seconds."""
-    job_registry().warm_up(model)
+    """Once per server and model file: start the training process soon (it imports TensorFlow
+    at a low priority), so the first Train click, or the first drawing saved, trains in seconds.
+    A click before then starts it at once."""
+    timer = threading.Timer(WARM_UP_DELAY_SECONDS, job_registry().warm_up, args=(model,))
+    timer.daemon = True
+    timer.start()
     return True
 
 
