@@ -82,9 +82,10 @@ def data(trained, tmp_path) -> Path:
 
 
 @pytest.fixture
-def model(trained) -> Path:
-    """The trained model, shared read-only (tests that train use a path of their own)."""
-    return trained[1]
+def model(trained, tmp_path) -> Path:
+    """A private copy of the trained model: a save with "Learn as I save" on (the page's
+    default) retrains it in the background."""
+    return Path(shutil.copy(trained[1], tmp_path / "model.keras"))
 
 
 def new_page(monkeypatch, data: Path, model: Path) -> AppTest:
@@ -1287,3 +1288,31 @@ def test_after_a_restart_the_train_view_shows_the_current_models_results(
     assert metric(at, "Epochs", section(at, "Train")).value == str(metadata.epochs_run)
     assert "The current model's results" in texts(at.caption)
     assert len(at.dataframe) >= 2  # per-class accuracy and the confusion matrix
+
+
+def test_learn_as_i_save_retrains_the_model_with_the_saved_drawing(
+    monkeypatch, canvas, data, model
+):
+    from shapecnn.model import read_metadata
+
+    counts = dataset.count_images(data)["circle"]
+    at = open_page(monkeypatch, data, model)
+    assert at.toggle(key="learn_as_i_save").value is True  # on by default
+    canvas.draw(drawing("circle", seed=9))
+    at.run()
+    button(at, f"circle {counts['train']}/{counts['test']}").click().run()
+    assert not at.exception
+    # A run from the shape base starts at once; the new model has learned the new drawing.
+    now = dataset.count_images(data)["circle"]
+    assert sum(now.values()) == sum(counts.values()) + 1
+    wait_for(at, lambda: read_metadata(model).counts["circle"] == now)
+    # With the switch off, a save trains nothing.
+    at.toggle(key="learn_as_i_save").set_value(False).run()
+    stamp = model.stat().st_mtime_ns
+    canvas.draw(drawing("circle", seed=10))
+    at.run()
+    at.selectbox(key="label_choice").select("circle")
+    button(at, "Save drawing").click().run()
+    assert not at.exception
+    time.sleep(3)
+    assert model.stat().st_mtime_ns == stamp

@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -121,6 +122,25 @@ async def journey(url: str, cookies: list[str], data: Path, model: Path) -> dict
     return found
 
 
+def run_in_own_loop(coroutine):
+    """asyncio.run in a thread of its own: in the same pytest process the browser tests'
+    Playwright (sync API, session-wide) keeps an event loop running in the main thread."""
+    result = {}
+
+    def target():
+        try:
+            result["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            result["error"] = error
+
+    thread = threading.Thread(target=target, name="two-servers-journey")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
 def test_two_servers_share_saves_training_and_the_model(tmp_path):
     assert Path(NGINX).exists(), f"nginx is not installed ({NGINX}); .ci/run installs it"
     data = Path(shutil.copytree(DEFAULT_DATA, tmp_path / "data"))
@@ -132,7 +152,7 @@ def test_two_servers_share_saves_training_and_the_model(tmp_path):
         data, model, port=free_port(), server_ports=ports, run_dir=tmp_path / "run"
     ) as deployment:
         cookies = cookie_per_server(deployment.url, deployment.servers)
-        found = asyncio.run(
+        found = run_in_own_loop(
             journey(deployment.url, [cookies[s] for s in deployment.servers], data, model)
         )
         logs = {
