@@ -16,6 +16,7 @@ import shutil
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -152,6 +153,12 @@ def test_two_servers_share_saves_training_and_the_model(tmp_path):
         data, model, port=free_port(), server_ports=ports, run_dir=tmp_path / "run"
     ) as deployment:
         cookies = cookie_per_server(deployment.url, deployment.servers)
+        # Another site may not frame the page, and the metrics stay inside (issue 14).
+        with urllib.request.urlopen(deployment.url, timeout=10) as response:
+            assert response.headers["X-Frame-Options"] == "DENY"
+            assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        with pytest.raises(urllib.error.HTTPError, match="404"):
+            urllib.request.urlopen(f"{deployment.url}/_stcore/metrics", timeout=10)
         found = run_in_own_loop(
             journey(deployment.url, [cookies[s] for s in deployment.servers], data, model)
         )
