@@ -55,6 +55,7 @@ from shapecnn.errors import (
 from shapecnn.preprocess import (
     DEFAULT_CONFIG,
     ink_box,
+    not_a_file,
     open_image,
     open_regular_file,
     preprocess,
@@ -245,11 +246,7 @@ def _kind(entry: os.DirEntry) -> str:
         return "dir"
     if stat.S_ISREG(mode):
         return "file"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe, not an image file"
-    if stat.S_ISSOCK(mode):
-        return "a socket, not an image file"
-    return "a device, not an image file"
+    return not_a_file(mode)
 
 
 def _class_folders_in(folder: Path, problems: list | None = None) -> dict[str, list[Path]]:

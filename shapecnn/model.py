@@ -329,6 +329,24 @@ def save_model(
     return path
 
 
+def write_bytes_atomically(path: str | os.PathLike, data: bytes) -> Path:
+    """Write a whole file (a model, a project zip) to a hidden temporary file beside it, then
+    rename: a crash leaves the old file whole. The temporary name is the one clean_temp_models
+    removes once stale."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.stem}.tmp-{uuid.uuid4().hex[:8]}{path.suffix}")
+    try:
+        with open(temp, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return path
+
+
 def clean_temp_models(path: str | os.PathLike, older_than: float = STALE_TEMP_SECONDS) -> int:
     """Remove the temporary files that crashed saves of the model at `path` left; returns how
     many were removed. Younger ones may belong to a save in progress and are kept."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -24,7 +23,7 @@ from shapecnn import dataset
 from shapecnn.config import Recipe, resolve_recipe
 from shapecnn.dataset import Samples
 from shapecnn.errors import DatasetError, ModelFileError
-from shapecnn.model import ModelMetadata
+from shapecnn.model import ModelMetadata, write_bytes_atomically
 
 # A person is held out only with at least this many drawings of every class: fewer would make
 # their accuracy a coin toss.
@@ -213,15 +212,7 @@ def record(path: str | os.PathLike, report: PeopleReport, trained_at: str) -> Pa
             raise ModelFileError(f"{path} was retrained meanwhile; the figure was not recorded")
         metadata.held_out_people = report.to_metadata()
         data = with_metadata(model_file.archive, metadata, path.name)
-        temp = path.with_name(f".{path.stem}.tmp-{uuid.uuid4().hex[:8]}.keras")
-        try:
-            with open(temp, "xb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        finally:
-            temp.unlink(missing_ok=True)
+        write_bytes_atomically(path, data)
     finally:
         lock.release()
     return path

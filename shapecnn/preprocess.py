@@ -41,14 +41,15 @@ MAX_ASPECT = 32  # long side at most 32 times the short side
 WORK_SIDE = 1024
 
 
-def _file_kind(mode: int) -> str:
+def not_a_file(mode: int) -> str:
+    """What an entry that is not a regular file is, as a refusal says it."""
     if stat.S_ISDIR(mode):
-        return "is a folder, not an image file"
+        return "a folder, not an image file"
     if stat.S_ISFIFO(mode):
-        return "is a named pipe, not an image file"
+        return "a named pipe, not an image file"
     if stat.S_ISSOCK(mode):
-        return "is a socket, not an image file"
-    return "is a device, not an image file"
+        return "a socket, not an image file"
+    return "a device, not an image file"
 
 
 def open_regular_file(path: str | os.PathLike, shown: str | None = None):
@@ -68,7 +69,7 @@ def open_regular_file(path: str | os.PathLike, shown: str | None = None):
     mode = os.fstat(descriptor).st_mode
     if not stat.S_ISREG(mode):
         os.close(descriptor)
-        raise InvalidImageError(f"{shown}: {_file_kind(mode)}")
+        raise InvalidImageError(f"{shown}: is {not_a_file(mode)}")
     return os.fdopen(descriptor, "rb")
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from shapecnn import dataset
 from shapecnn.config import SPLITS
 from shapecnn.errors import ShapeCNNError
+from shapecnn.model import write_bytes_atomically
 from shapecnn.preprocess import open_regular_file
 
 MANIFEST = "shapecnn-project.json"
@@ -89,7 +90,7 @@ def export_project(
             f"the project would be {len(data_bytes) / dataset._MB:.1f} MB; an import takes at "
             f"most {dataset.MAX_UPLOAD_BYTES // dataset._MB} MB, so it was not written"
         )
-    _write_atomically(out, data_bytes)
+    write_bytes_atomically(out, data_bytes)
     return Project(list(counts), counts, drawings)
 
 
@@ -131,7 +132,7 @@ def import_project(
     model.parent.mkdir(parents=True, exist_ok=True)
     temp = model.with_name(f".{model.stem}.tmp-{uuid.uuid4().hex[:8]}.keras")
     try:
-        _write_atomically(temp, model_bytes)
+        write_bytes_atomically(temp, model_bytes)
         metadata = read_metadata(temp)
         if sorted(metadata.class_names) != sorted(manifest["classes"]):
             raise ProjectError(
@@ -154,7 +155,7 @@ def import_project(
         # The model now belongs to this dataset: its card and export checks say so.
         metadata = ModelMetadata.from_json(metadata.to_json())
         metadata.data = str(data.resolve())
-        _write_atomically(temp, with_metadata(model_bytes, metadata, model.name))
+        write_bytes_atomically(temp, with_metadata(model_bytes, metadata, model.name))
         os.replace(temp, model)
     finally:
         temp.unlink(missing_ok=True)
@@ -184,17 +185,3 @@ def _remove(paths: list[Path], root: Path) -> None:
     for path in paths:
         with contextlib.suppress(ShapeCNNError, OSError):
             dataset.delete_image(root, path)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.part-{uuid.uuid4().hex[:8]}")
-    try:
-        with open(temp, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
