@@ -220,6 +220,12 @@ def save_drawing(settings: Settings, label: str, drawing, split: str) -> str | N
     st.rerun()  # the whole page: counts and classes change
 
 
+# Learn as I save, and a fresh clone's first model: the default recipe with its head solved
+# exactly in one step (L-BFGS) instead of epochs of Adam: a second, not several. Train runs
+# the full recipe, with its curves.
+QUICK_UPDATE = {"head_solver": "lbfgs"}
+
+
 def learn_from_saves(settings: Settings) -> None:
     """Retrain with the default recipe (the shape base's features are cached: seconds) so the
     live prediction reflects the drawing just saved. A run already going on is left alone."""
@@ -229,7 +235,9 @@ def learn_from_saves(settings: Settings) -> None:
     if len(classes_with_training) < 2:
         return
     try:
-        job, _started = job_registry().start(settings.data, settings.model, resolve_recipe())
+        job, _started = job_registry().start(
+            settings.data, settings.model, resolve_recipe(**QUICK_UPDATE)
+        )
     except ShapeCNNError:
         return  # another process trains this model: its next run will include the drawing
     state.current().watched_job = job.id
@@ -252,7 +260,9 @@ def first_model(settings: Settings, counts: dict[str, dict[str, int]], training:
     if sum(1 for split in counts.values() if split["train"]) < 2:
         return
     try:
-        job, _started = job_registry().start(settings.data, settings.model, resolve_recipe())
+        job, _started = job_registry().start(
+            settings.data, settings.model, resolve_recipe(**QUICK_UPDATE)
+        )
     except ShapeCNNError:
         return
     state.current().watched_job = job.id

@@ -47,6 +47,13 @@ class PreprocessConfig:
     # fits a square; 0: none, it fills the square), channel i taking entry i (cycling). Models
     # saved before this setting existed used (1.0,): three copies of one view.
     aspect_powers: tuple[float, ...] = (1.0, 0.5, 0.0)
+    # Which channels (cycling) first turn the drawing so that its long axis lies level, when it
+    # has one (an elongated drawing, at least TURN_ELONGATION times longer than wide): a flat
+    # ellipse, rectangle or triangle drawn at a slant then fills the stretched view as well as
+    # a level one does. The other channels keep the drawing as drawn, so a class that differs
+    # from another only by a turn (a diamond and a square) stays apart. Models saved before
+    # this setting existed turned none.
+    turn_to_axis: tuple[bool, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -55,8 +62,9 @@ class PreprocessConfig:
     def from_dict(cls, data: dict) -> PreprocessConfig:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        if isinstance(values.get("aspect_powers"), list):
-            values["aspect_powers"] = tuple(values["aspect_powers"])
+        for name in ("aspect_powers", "turn_to_axis"):
+            if isinstance(values.get(name), list):
+                values[name] = tuple(values[name])
         return cls(**values)
 
 
@@ -81,6 +89,10 @@ class Recipe:
     # drawing whose features the head also learns from, and the L2 penalty on the head.
     augment_copies: int = 0
     head_l2: float = 0.0
+    # How the head is fitted on the base's features: "adam", epochs of batches (curves to
+    # watch, early stopping), or "lbfgs", one exact solve of the same regularised loss by
+    # scikit-learn (a few milliseconds: what "learn as I save" uses).
+    head_solver: str = "adam"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -139,6 +151,10 @@ def resolve_recipe(recipe: str | Recipe = "default", **overrides) -> Recipe:
         value = getattr(recipe, name)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
             raise ShapeCNNError(f"{name} must be a whole number from 1 to 10000; got {value!r}")
+    if recipe.head_solver not in HEAD_SOLVERS:
+        raise ShapeCNNError(
+            f"head_solver must be one of {', '.join(HEAD_SOLVERS)}; got {recipe.head_solver!r}"
+        )
     if recipe.architecture not in ARCHITECTURE_NAMES:
         raise ShapeCNNError(
             f"architecture must be one of {', '.join(ARCHITECTURE_NAMES)}; "
@@ -153,3 +169,4 @@ def resolve_recipe(recipe: str | Recipe = "default", **overrides) -> Recipe:
 
 # The networks a recipe can name (shapecnn.model builds them; "base" is shapecnn.base's).
 ARCHITECTURE_NAMES = ("base", "tutorial", "compact")
+HEAD_SOLVERS = ("adam", "lbfgs")

@@ -106,3 +106,30 @@ def test_augmented_versions_vary_but_keep_the_drawing_on_paper():
     assert len({v.tobytes() for v in versions}) == 6  # every version differs
     assert all((v < 0.5).any() for v in versions)  # the ink is still there
     np.testing.assert_array_equal(versions, augmented_versions(x, count=6, seed=1))
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_the_exact_head_solve_learns_what_epochs_of_adam_learn(tmp_path, classes):
+    """Learn-as-I-save fits the head in one L-BFGS solve: the saved model answers like the
+    Adam-trained one on the starter data's test drawings, with one reported "epoch"."""
+    root = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA, root)
+    if classes == 2:
+        for split in ("train", "test"):
+            shutil.rmtree(root / split / "triangle")
+    data = load_training_data(root)
+    solved = train(data, resolve_recipe(head_solver="lbfgs"), model_path=tmp_path / "l.keras")
+    assert len(solved.history["loss"]) == 1
+    assert solved.evaluation.accuracy >= 0.9
+    if classes == 3:  # (two classes: scikit-learn's one-logit case, mapped onto the softmax)
+        fitted = train(data, resolve_recipe(), model_path=tmp_path / "a.keras")
+        assert len(fitted.history["loss"]) > 1
+        assert solved.evaluation.accuracy >= fitted.evaluation.accuracy - 0.05
+    classifier = Classifier.load(tmp_path / "l.keras")
+    assert classifier.classes == data.class_names
+    assert classifier.metadata.recipe["head_solver"] == "lbfgs"
+
+
+def test_an_unknown_head_solver_is_refused_with_the_choices():
+    with pytest.raises(ShapeCNNError, match=r"head_solver must be one of adam, lbfgs; got 'sgd'"):
+        resolve_recipe(head_solver="sgd")
