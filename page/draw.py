@@ -25,7 +25,7 @@ from page.common import (
 )
 from page.train import follow, model_summary, train_button
 from shapecnn import dataset, jobs, views
-from shapecnn.config import SPLITS, resolve_recipe
+from shapecnn.config import LEARN_AS_YOU_SAVE, SPLITS, resolve_recipe
 from shapecnn.errors import BlankDrawingError, ShapeCNNError
 
 # The reference canvas of the shape generator: strokes replayed by the browser tests fit it.
@@ -220,12 +220,6 @@ def save_drawing(settings: Settings, label: str, drawing, split: str) -> str | N
     st.rerun()  # the whole page: counts and classes change
 
 
-# Learn as I save, and a fresh clone's first model: the default recipe with its head solved
-# exactly in one step (L-BFGS) instead of epochs of Adam: a second, not several. Train runs
-# the full recipe, with its curves.
-QUICK_UPDATE = {"head_solver": "lbfgs"}
-
-
 def learn_from_saves(settings: Settings) -> None:
     """Retrain with the default recipe (the shape base's features are cached: seconds) so the
     live prediction reflects the drawing just saved. A run already going on is left alone."""
@@ -236,7 +230,7 @@ def learn_from_saves(settings: Settings) -> None:
         return
     try:
         job, _started = job_registry().start(
-            settings.data, settings.model, resolve_recipe(**QUICK_UPDATE)
+            settings.data, settings.model, resolve_recipe(**LEARN_AS_YOU_SAVE)
         )
     except ShapeCNNError:
         return  # another process trains this model: its next run will include the drawing
@@ -261,7 +255,7 @@ def first_model(settings: Settings, counts: dict[str, dict[str, int]], training:
         return
     try:
         job, _started = job_registry().start(
-            settings.data, settings.model, resolve_recipe(**QUICK_UPDATE)
+            settings.data, settings.model, resolve_recipe(**LEARN_AS_YOU_SAVE)
         )
     except ShapeCNNError:
         return

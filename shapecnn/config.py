@@ -135,6 +135,12 @@ RECIPES = {
 }
 
 
+# Learn as I save (and a fresh clone's first model): the default recipe with its head solved
+# exactly in one step (L-BFGS) instead of epochs of Adam: a second, not several. Train runs the
+# full recipe, with its curves.
+LEARN_AS_YOU_SAVE = {"head_solver": "lbfgs"}
+
+
 def resolve_recipe(recipe: str | Recipe = "default", **overrides) -> Recipe:
     """A recipe by name (or as given) with any non-None overrides applied and checked.
 
