@@ -13,6 +13,12 @@ own pixels (NNN-<shape>-<answer>.png), plus the model that answered.
 
 Run: python benchmarks/bench_page_replay.py [--per-class N] [--seed S]
 (replaces the "page replay" row of benchmarks/ACCURACY.md)
+
+New classes: `--new-kinds diamond parallelogram --hds ../shared/hds` adds 15 train + 5 test
+drawings of each kind by one "teacher" hand (the user) to the starter data and trains from the
+bench_base.py fold base that never saw those kinds (nor that fold's people); the replay then
+draws the new kinds in the teacher's hand and the starter classes in the strangers' hands, all
+on the page. Its row is "page replay, new classes ...".
 """
 
 from __future__ import annotations
@@ -80,10 +86,28 @@ def main(argv=None) -> int:
         "--seed", type=int, default=31337, help="seeds the stranger hands and their drawings"
     )
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--new-kinds", nargs="*", default=[], help="kinds held out of a base")
+    parser.add_argument("--hds", type=Path, default=Path("../shared/hds"))
     args = parser.parse_args(argv)
+    base_weights = None
+    if args.new_kinds:
+        import bench_base
+
+        folds = [
+            f for f, pairs in enumerate(bench_base.HELD_OUT_PAIRS) if tuple(args.new_kinds) in pairs
+        ]
+        if not folds or not args.hds.is_dir():
+            parser.error(
+                "--new-kinds must be one pair of bench_base.HELD_OUT_PAIRS "
+                f"({bench_base.HELD_OUT_PAIRS}) and --hds a Hand-drawn Shapes folder"
+            )
+        from shapecnn import base as shape_base
+
+        base_weights = bench_base.fold_base(args.hds, folds[0], dict(shape_base.PRETRAIN_DEFAULTS))
 
     from playwright.sync_api import expect, sync_playwright
 
+    from shapecnn import dataset
     from shapecnn.training import train
 
     rng = np.random.default_rng(args.seed)
@@ -92,10 +116,16 @@ def main(argv=None) -> int:
     record.mkdir(parents=True)
     drawings: list[dict] = []
     hands = [synth.random_hand(rng, f"stranger{i}") for i in range(args.strangers)]
+    teacher = synth.random_hand(rng, "teacher")
+    classes = [*synth.SHAPES, *args.new_kinds]
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(shutil.copytree(DEFAULT_DATA, Path(tmp) / "data"))
+        for kind in args.new_kinds:
+            for index in range(20):
+                drawing = synth.draw_shape(kind, rng, hand=teacher, canvas_size=CANVAS)
+                dataset.save_drawing(data, kind, drawing, "train" if index < 15 else "test")
         model = Path(tmp) / "shapes.keras"
-        train(data, "default", model_path=model)
+        train(data, "default", model_path=model, base_weights=base_weights)
         shutil.copy(model, record / "model.keras")
         right = total = missed = 0
         unregistered: list[str] = []
@@ -109,8 +139,12 @@ def main(argv=None) -> int:
             page = open_page(browser, url)
             main_area = page.get_by_test_id("stMain")
             for index in range(args.per_class):
-                for shape in synth.SHAPES:
-                    hand = hands[(index + synth.SHAPES.index(shape)) % len(hands)]
+                for shape in classes:
+                    hand = (
+                        teacher
+                        if shape in args.new_kinds
+                        else hands[(index + classes.index(shape)) % len(hands)]
+                    )
                     strokes = synth.shape_strokes(shape, rng, hand=hand, canvas_size=CANVAS)
                     registered = False
                     for _attempt in range(2):
@@ -157,18 +191,33 @@ def main(argv=None) -> int:
     accuracy = right / total
     low, high = wilson_interval(right, total)
     wrong = ", ".join(f"{t}->{p}: {n}" for (t, p), n in sorted(confusion.items()) if t != p)
+    label = "page replay" + (
+        f", new classes {' + '.join(args.new_kinds)}" if args.new_kinds else ""
+    )
+    per_class = ", ".join(
+        f"{name} {sum(n for (t, p), n in confusion.items() if t == name and p == name)}"
+        f"/{sum(n for (t, _), n in confusion.items() if t == name)}"
+        for name in classes
+    )
+    taught = (
+        "starter data + 15 + 5 drawings of each new kind by one teacher hand, from a base that "
+        "never saw those kinds; new kinds drawn by the teacher, the starter classes by "
+        if args.new_kinds
+        else ""
+    )
     row = (
-        f"| page replay | default recipe, ink crop | {accuracy:.1%} | {total} drawings by "
+        f"| {label} | default recipe, ink crop | {accuracy:.1%} | {taught}{total} drawings by "
         f"{args.strangers} stranger hands (seed {args.seed}) replayed as mouse strokes on the "
         f"page's {CANVAS} px canvas in Chromium, read from the page's Prediction metric; "
-        f"{total - right} mistakes ({wrong or 'none'}), 95 % Wilson interval "
+        f"{total - right} mistakes ({wrong or 'none'}; right per class: {per_class}), 95 % "
+        "Wilson interval "
         f"{low:.1%}-{high:.1%}; drawings the canvas missed and that were redrawn: "
         f"{missed}; never registered (left out): {', '.join(unregistered) or 'none'} "
         f"({date.today().isoformat()}, {seconds:.0f} s) |"
     )
     print(row)
     text = args.output.read_text() if args.output.exists() else ""
-    marker = "| page replay |"
+    marker = f"| {label} |"
     lines = [line for line in text.splitlines() if not line.startswith(marker)]
     # Keep the table whole: the row goes after the table's last row.
     last_row = max((i for i, line in enumerate(lines) if line.startswith("| ")), default=None)

@@ -122,10 +122,12 @@ def held_out_people(
     recipe: Recipe | str | None = None,
     only: list[str] | None = None,
     on_person: Callable[[str], None] | None = None,
+    base_weights: str | os.PathLike | None = None,
 ) -> PeopleReport:
     """Train without each person in turn (the model's recipe unless told) and score on them.
 
-    `only` limits the people held out (everyone still trains the others' models)."""
+    `only` limits the people held out (everyone still trains the others' models);
+    `base_weights` picks another shape base (benchmarks use one that never saw these people)."""
     from shapecnn.training import TrainingData, predict_in_slices, train
 
     started = time.perf_counter()
@@ -171,7 +173,7 @@ def held_out_people(
             for i, name in enumerate(names)
         }
         data = TrainingData(list(names), train_split, test_split, fold_counts, None, config)
-        result = train(data, recipe)
+        result = train(data, recipe, base_weights=base_weights)
         x = np.concatenate([splits[s].x[who[s] == person] for s in splits])
         y = np.concatenate([splits[s].y[who[s] == person] for s in splits])
         predicted = predict_in_slices(result.model, x).argmax(1)
