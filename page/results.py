@@ -215,12 +215,10 @@ def small_test_warnings(result: jobs.JobResult, tested: dict[str, int]) -> list[
                 f"{name}: {score:.0%} of {plural(count, 'test drawing')} says little; "
                 f"save at least {views.MIN_TRUSTED_TEST} to test it."
             )
-    if len(small) > SMALL_TEST_LINES:
-        lines.append(
-            f"{plural(len(small) - SMALL_TEST_LINES, 'more class')} "
-            f"{'has' if len(small) - SMALL_TEST_LINES == 1 else 'have'} fewer than "
-            f"{views.MIN_TRUSTED_TEST} test drawings."
-        )
+    rest = len(small) - SMALL_TEST_LINES
+    if rest > 0:
+        classes = "1 more class has" if rest == 1 else f"{rest} more classes have"
+        lines.append(f"{classes} fewer than {views.MIN_TRUSTED_TEST} test drawings.")
     return lines
 
 
