@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -28,9 +27,8 @@ from page.results import small_test_warnings
 from page.train import balance_warning
 from shapecnn import dataset, jobs, views
 from shapecnn.model import read_metadata
-from shapecnn.synth import draw_shape
 
-from helpers import make_dataset
+from helpers import make_mislabelled
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 TIMEOUT = 60
@@ -43,18 +41,9 @@ CLASSES = ["circle", "rectangle", "triangle"]
 @pytest.fixture(scope="session")
 def mislabelled(tmp_path_factory) -> dict:
     """{"data", "pristine", "model", "wrong"}: a dataset with a circle filed under test/triangle
-    (`wrong`), a model trained on it with the tests' fast recipe, and a copy of the dataset as
-    it was trained on."""
-    from shapecnn.config import resolve_recipe
-    from shapecnn.training import train
-
+    (`wrong`), a model trained on it, and a copy of the dataset as it was trained on."""
     folder = tmp_path_factory.mktemp("results")
-    root = make_dataset(folder / "shapes", per_class=12, seed=1)
-    circle = draw_shape("circle", np.random.default_rng(3), hand="neat")
-    wrong = dataset.save_image(root, "test", "triangle", circle)
-    model = folder / "model.keras"
-    train(root, resolve_recipe("default", epochs=40), model_path=model)
-    assert str(wrong) in [item["path"] for item in read_metadata(model).misclassified]
+    root, wrong, model = make_mislabelled(folder)
     shutil.copytree(root, folder / "pristine")
     return {"data": root, "pristine": folder / "pristine", "model": model, "wrong": wrong}
 
