@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from shapecnn import dataset
 
-from driver import launch_chromium, streamlit_server, wait_idle
+from driver import streamlit_server, wait_idle
 from helpers import make_mislabelled
 
 pytestmark = pytest.mark.browser
@@ -30,19 +30,9 @@ def results_site(chromium_path, tmp_path_factory) -> dict:
         yield {"url": url, "data": data, "wrong": wrong}
 
 
-@pytest.fixture(scope="module")
-def chromium(results_site):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def train_page(chromium, results_site):
-    page = chromium.new_page(viewport={"width": 1440, "height": 1600})
+def train_page(browser, results_site):
+    page = browser.new_page(viewport={"width": 1440, "height": 1600})
     page.set_default_timeout(60_000)
     page.goto(f"{results_site['url']}/?view=Train")
     expect(page.get_by_text("Confusion matrix")).to_be_visible()
@@ -63,8 +53,9 @@ def test_the_confusion_matrix_shows_as_a_heat_map(train_page):
     expect(heat_map).to_be_visible()
     box = heat_map.bounding_box()
     assert box["width"] >= 3 * 44 and box["height"] >= 3 * 44  # three rows of 44 px cells
-    # Times read "… ago", the full time on hover.
-    trained = train_page.locator("span[title]", has_text="ago").first
+    # Times read "… ago" (or "just now"), the full time on hover.
+    trained = train_page.locator("span[data-time]").first
+    expect(trained).to_have_text(re.compile(r"^(just now|.+ ago)$"))
     expect(trained).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"))
 
 
