@@ -240,24 +240,33 @@ def last_run_line(settings: Settings, recipe: Recipe) -> str | None:
     job = job_registry().latest(settings.model)
     snapshot = None if job is None else job.snapshot()
     if snapshot is not None and snapshot.state == jobs.DONE and snapshot.finished_at:
-        seconds = snapshot.finished_at - snapshot.started_at
-        last_recipe = snapshot.recipe.name
         counts = snapshot.result.counts if snapshot.result else {}
-        took = "The last run took {}"
-    else:
-        try:
-            info = views.model_info(settings.model)
-        except Exception:  # noqa: BLE001 - the model panel says what is wrong with the file
-            info = None
-        if info is None or not info.train_seconds:
-            return None
-        seconds, last_recipe, counts = info.train_seconds, info.recipe.get("name", "?"), info.counts
-        took = "The current model took {} to fit, plus loading and saving"
+        seconds = snapshot.finished_at - snapshot.started_at
+        return last_run_text(seconds, snapshot.recipe.name, counts, recipe.name, whole=True)
+    try:
+        info = views.model_info(settings.model)
+    except Exception:  # noqa: BLE001 - the model panel says what is wrong with the file
+        return None
+    if info is None or not info.train_seconds:
+        return None
+    last_recipe = info.recipe.get("name", "?")
+    return last_run_text(info.train_seconds, last_recipe, info.counts, recipe.name, whole=False)
+
+
+def last_run_text(seconds: float, last_recipe: str, counts: dict, chosen: str, whole: bool) -> str:
+    """The line under Train: how long the last run took (`whole`: from the click to the model;
+    else the fit alone, as a model file records it), and whether the chosen recipe is the one
+    timed."""
+    took = (
+        f"The last run took {templates.duration(seconds)}"
+        if whole
+        else f"The current model took {templates.duration(seconds)} to fit, plus loading and saving"
+    )
     drawings = plural(sum(c.get("train", 0) for c in counts.values()), "training drawing")
-    last = took.format(templates.duration(seconds)) + f" ({last_recipe} recipe, {drawings})"
-    if last_recipe == recipe.name:
+    last = f"{took} ({last_recipe} recipe, {drawings})"
+    if last_recipe == chosen:
         return f"{last}: expect about as long."
-    return f"{last}; the {recipe.name} recipe may take quite a different time."
+    return f"{last}; the {chosen} recipe may take quite a different time."
 
 
 def training_section(settings: Settings, counts: dict[str, dict[str, int]], training: bool) -> None:

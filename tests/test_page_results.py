@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 from page import templates
 from page.results import small_test_warnings
-from page.train import balance_warning
+from page.train import balance_warning, last_run_text
 from shapecnn import dataset, jobs, views
 from shapecnn.model import read_metadata
 
@@ -48,8 +48,7 @@ def mislabelled(tmp_path_factory) -> dict:
     return {"data": root, "pristine": folder / "pristine", "model": model, "wrong": wrong}
 
 
-@pytest.fixture
-def data(mislabelled) -> Path:
+def restored(mislabelled: dict) -> Path:
     """The dataset as the model was trained on it, where its results say its drawings are."""
     root = mislabelled["data"]
     shutil.rmtree(root)
@@ -58,8 +57,22 @@ def data(mislabelled) -> Path:
 
 
 @pytest.fixture
+def data(mislabelled) -> Path:
+    return restored(mislabelled)
+
+
+@pytest.fixture
 def model(mislabelled, tmp_path) -> Path:
     return Path(shutil.copy(mislabelled["model"], tmp_path / "model.keras"))
+
+
+@pytest.fixture(scope="module")
+def shown(mislabelled, tmp_path_factory) -> tuple[AppTest, Path]:
+    """(page, model): the Train view opened once, for the tests that only look at it."""
+    data = restored(mislabelled)
+    model = Path(shutil.copy(mislabelled["model"], tmp_path_factory.mktemp("shown") / "m.keras"))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield train_view(monkeypatch, data, model), model
 
 
 def train_view(monkeypatch, data: Path, model: Path) -> AppTest:
@@ -151,8 +164,8 @@ def time_spans(caption: str) -> list[dict]:
 # --- the results on screen ---------------------------------------------------------------------
 
 
-def test_the_confusion_matrix_is_a_heat_map_with_its_counts_in_the_cells(monkeypatch, data, model):
-    at = train_view(monkeypatch, data, model)
+def test_the_confusion_matrix_is_a_heat_map_with_its_counts_in_the_cells(shown):
+    at, model = shown
     metrics_ = read_metadata(model).test_metrics
     spec, cells = heat_map(at)
     # Rows are the true class, columns the predicted one, in the model's class order.
@@ -172,8 +185,8 @@ def test_the_confusion_matrix_is_a_heat_map_with_its_counts_in_the_cells(monkeyp
     assert all("true \\ predicted" not in frame.value.columns for frame in at.dataframe)
 
 
-def test_the_curves_are_300_px_high_with_axis_titles_and_a_legend(monkeypatch, data, model):
-    at = train_view(monkeypatch, data, model)
+def test_the_curves_are_300_px_high_with_axis_titles_and_a_legend(shown):
+    at, model = shown
     curves = [(spec, rows) for spec, rows in charts(at) if "layer" not in spec]
     assert [spec["title"]["text"] for spec, _ in curves] == ["Loss per epoch", "Accuracy per epoch"]
     epochs = read_metadata(model).epochs_run
@@ -187,8 +200,8 @@ def test_the_curves_are_300_px_high_with_axis_titles_and_a_legend(monkeypatch, d
         assert max(row["epoch"] for row in rows) == epochs
 
 
-def test_accuracy_is_shown_with_the_number_of_drawings_it_was_measured_on(monkeypatch, data, model):
-    at = train_view(monkeypatch, data, model)
+def test_accuracy_is_shown_with_the_number_of_drawings_it_was_measured_on(shown):
+    at, model = shown
     metrics_ = read_metadata(model).test_metrics
     shown = metrics(at, "Test accuracy")
     assert len(shown) == 2  # the results, and the model panel beside them
@@ -203,8 +216,8 @@ def test_accuracy_is_shown_with_the_number_of_drawings_it_was_measured_on(monkey
     }
 
 
-def test_small_test_splits_are_called_out_with_their_count(monkeypatch, data, model):
-    at = train_view(monkeypatch, data, model)
+def test_small_test_splits_are_called_out_with_their_count(shown):
+    at, model = shown
     warnings = " ".join(texts(at, "warning"))
     per_class = read_metadata(model).test_metrics["per_class"]
     for name, count in [("circle", 3), ("rectangle", 3), ("triangle", 4)]:
@@ -237,8 +250,8 @@ def test_the_page_says_how_long_training_took_last_time(monkeypatch, data, model
     assert "the tutorial recipe may take quite a different time" in captions[0]
 
 
-def test_times_read_as_ago_with_the_full_time_on_hover(monkeypatch, data, model):
-    at = train_view(monkeypatch, data, model)
+def test_times_read_as_ago_with_the_full_time_on_hover(shown):
+    at, model = shown
     trained = views.trained_time(read_metadata(model))
     spans = [span for caption in texts(at, "caption") for span in time_spans(caption)]
     assert len(spans) == 2  # the model panel, and the results' heading
@@ -431,3 +444,14 @@ def test_the_heat_map_slants_long_names_and_keeps_its_cells_square():
     assert spec["encoding"]["x"]["axis"]["labelAngle"] == 0
     assert spec["autosize"]["type"] == "pad"  # the cells keep their size, axes come on top
     assert templates.confusion_spec(["rectangle", "b"])["encoding"]["x"]["axis"]["labelAngle"]
+
+
+def test_the_last_run_line_says_what_was_timed_and_for_which_recipe():
+    counts = {"a": {"train": 20, "test": 5}, "b": {"train": 16, "test": 4}}
+    assert last_run_text(35.2, "tutorial", counts, "tutorial", whole=True) == (
+        "The last run took 35 s (tutorial recipe, 36 training drawings): expect about as long."
+    )
+    assert last_run_text(1.43, "default", counts, "tutorial", whole=False) == (
+        "The current model took 1.4 s to fit, plus loading and saving (default recipe, "
+        "36 training drawings); the tutorial recipe may take quite a different time."
+    )
