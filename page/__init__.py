@@ -4,7 +4,9 @@
     templates.py  the hand-written HTML, CSS, JavaScript and Vega-Lite specs
     common.py     the settings, cached singletons (job registry, classifier) and toasts
     draw.py       the Draw view: canvas, live prediction, label and save, Train
-    train.py      the Train view: recipe, progress, results, model; starting a run
+    train.py      the Train view: recipe, progress, the model; starting a run
+    results.py    the Train view's results: metrics, curves, heat map, warnings, and fixing
+                  the test drawings the model got wrong
     drawings.py   the Drawings view: browse, delete and move drawings; problems; import
 
 Streamlit lives here and in app.py only: the shapecnn package never imports it.

@@ -24,6 +24,15 @@ class KeptDrawing:
     pixels: object  # what it showed, for the prediction and Save until the next stroke
 
 
+@dataclass(frozen=True)
+class DrawingChange:
+    """What this session did to a test drawing the model got wrong, from the Train view."""
+
+    action: str  # "moved" or "deleted"
+    label: str = ""  # the class it was moved to
+    path: str | None = None  # where it is now (None once deleted)
+
+
 @dataclass
 class PageState:
     # Toasts for the next run: (message, icon). A rerun right after an action would swallow them.
@@ -48,6 +57,13 @@ class PageState:
     pending_browse_class: str | None = None
     # The files the last import skipped, (name, why), shown once under the uploader.
     import_report: list[tuple[str, str]] | None = None
+    # The misclassified test drawing picked in the Train view's results (its path), to relabel.
+    fixing: str | None = None
+    # What was done to misclassified drawings since (by their path when the model was trained):
+    # the results mark them, the model has not learnt the change yet.
+    fixed: dict[str, DrawingChange] = field(default_factory=dict)
+    # The one line saying what the last relabel or delete did, shown once.
+    fix_message: str | None = None
 
 
 def current() -> PageState:

@@ -6,6 +6,7 @@ decide what goes in. Everything put into HTML is escaped here.
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 
 # Less empty space above the title: the canvas and the prediction fit a laptop screen.
@@ -105,20 +106,158 @@ def prediction_html(rows: list[dict], picture_uri: str, answered_by: str) -> str
     )
 
 
-def curve_spec(title: str, points: bool) -> dict:
-    """A line per split of one metric per epoch. Written out by hand: st.line_chart builds an
-    Altair chart (about 0.2 s of Python per call), which would hold up the training thread on
-    every poll."""
+# A metric's axis: accuracy from 0 to 1 as a percentage, loss from 0 up.
+CURVE_AXES = {
+    "loss": {"title": "Loss", "scale": {"zero": True}, "axis": {}},
+    "accuracy": {"title": "Accuracy", "scale": {"domain": [0, 1]}, "axis": {"format": "%"}},
+}
+CURVE_HEIGHT = 300
+
+
+def curve_spec(title: str, metric: str, points: bool) -> dict:
+    """A line per split (train, test) of one metric per epoch, with axis titles and a legend.
+    Written out by hand: st.line_chart builds an Altair chart (about 0.2 s of Python per call),
+    which would hold up the training thread on every poll."""
+    axis = CURVE_AXES[metric]
     return {
         "title": {"text": title, "anchor": "start", "fontSize": 13},
-        "height": 180,
+        "height": CURVE_HEIGHT,
         "mark": {"type": "line", "point": points},
         "encoding": {
-            "x": {"field": "epoch", "type": "quantitative", "axis": {"tickMinStep": 1}},
-            "y": {"field": "value", "type": "quantitative", "title": None},
-            "color": {"field": "split", "type": "nominal", "title": None},
+            "x": {
+                "field": "epoch",
+                "type": "quantitative",
+                "title": "Epoch",
+                "axis": {"tickMinStep": 1},
+            },
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "title": axis["title"],
+                "scale": axis["scale"],
+                "axis": axis["axis"],
+            },
+            "color": {
+                "field": "split",
+                "type": "nominal",
+                "title": "Drawings",
+                "scale": {"domain": ["train", "test"], "range": ["#0068c9", "#ff4b4b"]},
+                "legend": {"orient": "top", "direction": "horizontal"},
+            },
         },
     }
+
+
+def confusion_spec(classes: list[str]) -> dict:
+    """The confusion matrix as a heat map: true class on rows, predicted on columns, in the
+    model's class order, the count written in every cell (light text on the dark cells)."""
+    cell_size = 44 if len(classes) <= 8 else 28
+    # Names wider than a cell (about 6 px a character) are slanted, not dropped.
+    slanted = max((len(name) for name in classes), default=0) * 6 > cell_size
+    order = {"sort": list(classes)}
+    return {
+        # The cells keep their size; axes and legend come on top ("pad", not Streamlit's "fit").
+        "autosize": {"type": "pad", "contains": "padding"},
+        "width": cell_size * len(classes),
+        "height": cell_size * len(classes),
+        "encoding": {
+            "x": {
+                "field": "predicted",
+                "type": "nominal",
+                "title": "Predicted",
+                **order,
+                "axis": {
+                    "orient": "top",
+                    "labelAngle": -45 if slanted else 0,
+                    "labelOverlap": False,
+                },
+            },
+            "y": {"field": "true", "type": "nominal", "title": "True class", **order},
+        },
+        "layer": [
+            {
+                "mark": {"type": "rect", "stroke": "#fff", "strokeWidth": 1},
+                "encoding": {
+                    "color": {
+                        "field": "count",
+                        "type": "quantitative",
+                        "title": "Drawings",
+                        "scale": {"scheme": "blues", "domainMin": 0},
+                    },
+                    "tooltip": [
+                        {"field": "true", "title": "true class"},
+                        {"field": "predicted", "title": "predicted"},
+                        {"field": "count", "title": "drawings"},
+                    ],
+                },
+            },
+            {
+                "transform": [{"joinaggregate": [{"op": "max", "field": "count", "as": "most"}]}],
+                "mark": {"type": "text", "fontSize": 13},
+                "encoding": {
+                    "text": {"field": "count", "type": "quantitative"},
+                    "color": {
+                        "condition": {"test": "datum.count > datum.most / 2", "value": "white"},
+                        "value": "#262730",
+                    },
+                },
+            },
+        ],
+    }
+
+
+def time_ago(then: datetime, now: datetime) -> str:
+    """How long ago, as a person says it: 'just now', '40 s ago', '2 min ago', '3 h ago',
+    'yesterday', '5 days ago'; the date itself after a month."""
+    seconds = (now - then).total_seconds()
+    if seconds < 10:
+        return "just now"  # also a clock a little ahead of this one
+    if seconds < 60:
+        return f"{int(seconds)} s ago"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    days = int(seconds // 86400)
+    if days == 1:
+        return "yesterday"
+    if days < 31:
+        return f"{days} days ago"
+    return then.strftime("%Y-%m-%d")
+
+
+def time_html(then: datetime | None, now: datetime, unknown: str = "at an unknown time") -> str:
+    """'2 min ago' with the full local time on hover (a title attribute)."""
+    if then is None:
+        return escape(unknown)
+    full = then.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return (
+        f'<span title="{escape(full)}" data-time="{escape(then.isoformat())}" '
+        f'style="text-decoration:underline dotted">{escape(time_ago(then, now))}</span>'
+    )
+
+
+def duration(seconds: float) -> str:
+    """'0.4 s', '35 s', '2 min 5 s'."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+
+
+# The misclassified drawings under the Train view's results: the button under each thumbnail
+# also covers the picture (its ::after stretched over the card), so a click on the drawing
+# picks it. The card is the positioned ancestor (not the button's own element container).
+WRONG_CARD_STYLE = (
+    "<style>[class*='st-key-wrong-']{position:relative}"
+    "[class*='st-key-wrong-'] .stElementContainer:has(.stButton){position:static}"
+    "[class*='st-key-wrong-'] .stButton button::after"
+    "{content:'';position:absolute;inset:0;cursor:pointer}"
+    "[class*='st-key-wrong-'] .stButton button{font-size:.8rem;line-height:1.2;padding:0}"
+    "</style>"
+)
 
 
 def refusal_line(message: str) -> str:

@@ -7,19 +7,18 @@ import streamlit as st
 
 from page import state, templates
 from page.common import (
-    MISCLASSIFIED_SHOWN,
-    THUMBNAIL_WIDTH,
     Settings,
     counts_section,
     flash,
     job_registry,
     model_problem,
+    plural,
     shown,
 )
+from page.results import accuracy_metric, current_model_results, curves, now, results_section
 from shapecnn import jobs, views
 from shapecnn.config import RECIPES, Recipe
 from shapecnn.errors import ShapeCNNError
-from shapecnn.model import read_metadata
 
 RECIPE_HELP = {
     "default": "from the shape base, seconds; balanced, mildly varied copies",
@@ -40,14 +39,16 @@ def model_section(settings: Settings, dataset_classes: list[str]) -> views.Model
     if info is None:
         st.info("No model yet: press **Train model** (here, or under the canvas).")
         return None
-    accuracy = "-" if info.test_accuracy is None else f"{info.test_accuracy:.0%}"
     left, right = st.columns(2)
-    left.metric("Test accuracy", accuracy)
+    accuracy_metric(left, info.test_accuracy, info.test_count)
     right.metric("Classes", len(info.classes))
     st.markdown("**Classes:** " + ", ".join(info.classes))
-    plural = "" if info.epochs_run == 1 else "s"
-    epochs = f" · {info.epochs_run} epoch{plural}" if info.epochs_run else ""
-    st.caption(f"Trained {info.trained_at}{epochs} · recipe {info.recipe.get('name', '?')}")
+    epochs = f" · {plural(info.epochs_run, 'epoch')}" if info.epochs_run else ""
+    st.caption(
+        f"Trained {templates.time_html(info.trained, now())}{epochs} · "
+        f"recipe {info.recipe.get('name', '?')}",
+        unsafe_allow_html=True,
+    )
     if info.counts:
         with st.expander("Drawings it was trained on"):
             st.table(views.count_rows(info.counts), hide_index=True, border="horizontal")
@@ -148,116 +149,42 @@ def start_training(settings: Settings, recipe: Recipe) -> None:
     st.rerun()
 
 
-def curves(history: list[dict]) -> None:
-    """Loss and accuracy per epoch, train and test."""
-    if not history:
-        return
-    for column, metric, title in zip(
-        st.columns(2), ("loss", "accuracy"), ("Loss per epoch", "Accuracy per epoch"), strict=True
-    ):
-        column.vega_lite_chart(
-            views.history_rows(history, metric),
-            templates.curve_spec(title, points=len(history) < 30),
-            width="stretch",
-        )
-
-
-def misclassified_grid(result: jobs.JobResult) -> None:
-    if result.accuracy is None:
-        return
-    if not result.misclassified:
-        st.success("Every test drawing was recognised.")
-        return
-    st.markdown(f"**Test drawings it got wrong** ({len(result.misclassified)})")
-    shown_items = result.misclassified[:MISCLASSIFIED_SHOWN]
-    grid = st.container(horizontal=True, gap="small")
-    for item in shown_items:
-        image = views.thumbnail(item.path)
-        with grid.container(width=THUMBNAIL_WIDTH + 24):
-            if image is None:
-                st.caption(f"{item.path.name} (gone)")
-            else:
-                st.image(
-                    image,
-                    caption=f"{item.true} → {item.predicted} {item.confidence:.0%}",
-                    output_format="PNG",
-                )
-    if len(result.misclassified) > len(shown_items):
-        st.caption(f"and {len(result.misclassified) - len(shown_items)} more")
-
-
-def training_result_section(snapshot: jobs.JobSnapshot, settings: Settings) -> None:
+def training_result_section(
+    snapshot: jobs.JobSnapshot, settings: Settings, classes: list[str]
+) -> None:
     if snapshot.state == jobs.FAILED:
         st.error(f"Training failed: {snapshot.error}")
-        current_model_results(settings)
+        current_model_results(settings, classes)
         return
     if snapshot.state == jobs.CANCELLED:
         st.warning(snapshot.message)
-        current_model_results(settings)
+        current_model_results(settings, classes)
         return
-    results_section(snapshot.result, snapshot.history)
+    results_section(snapshot.result, snapshot.history, settings, classes)
 
 
-def current_model_results(settings: Settings) -> None:
-    """The current model's results, from its file: they last across restarts and cancelled
-    runs, until a new model replaces it."""
-    try:
-        metadata = read_metadata(settings.model) if settings.model.is_file() else None
-    except ShapeCNNError:
-        metadata = None  # the model panel beside says what is wrong with the file
-    if metadata is None:
-        return
-    st.caption(f"The current model's results (trained {views.trained_when(metadata)}):")
-    results_section(jobs.result_of_model(metadata, settings.model), metadata.history)
-
-
-def results_section(result: jobs.JobResult, history: list[dict]) -> None:
-    accuracy = "-" if result.accuracy is None else f"{result.accuracy:.0%}"
-    columns = st.columns(4)
-    columns[0].metric("Test accuracy", accuracy)
-    columns[1].metric("Epochs", result.epochs_run)
-    columns[2].metric("Training time", f"{result.seconds:.1f} s")
-    columns[3].metric(
-        "Drawings", sum(c["train"] for c in result.counts.values()), help="training drawings"
+def balance_warning(counts: dict[str, dict[str, int]]) -> str | None:
+    """One line when the biggest class has at least 3x the training drawings of the smallest."""
+    found = views.imbalance(counts)
+    if found is None:
+        return None
+    smallest = (
+        f"{found.smallest} has none"
+        if not found.smallest_count
+        else f"{found.smallest} only {found.smallest_count}"
     )
-    for note in result.notes:
-        st.info(note)
-    if result.skipped:
-        st.warning(
-            f"{len(result.skipped)} unreadable files were skipped: "
-            + "; ".join(f"{path.name}: {reason}" for path, reason in result.skipped[:5])
-        )
-    curves(history)
-    if result.accuracy is not None:
-        per_class_column, confusion_column = st.columns([1, 2])
-        with per_class_column:
-            st.markdown("**Per-class accuracy**")
-            st.dataframe(
-                views.per_class_rows(result.per_class),
-                hide_index=True,
-                column_config={
-                    "accuracy": st.column_config.ProgressColumn(
-                        "accuracy", format="percent", min_value=0.0, max_value=1.0
-                    )
-                },
-                key="per_class",
-            )
-        with confusion_column:
-            st.markdown("**Confusion matrix** (rows: true class, columns: predicted)")
-            st.dataframe(
-                views.confusion_rows(result.classes, result.confusion),
-                hide_index=True,
-                key="confusion",
-            )
-    misclassified_grid(result)
+    return (
+        f"Unbalanced classes: {found.largest} has {found.largest_count} training drawings, "
+        f"{smallest}. The model will lean towards {found.largest}; draw more {found.smallest}."
+    )
 
 
-def training_progress_section(settings: Settings) -> jobs.JobSnapshot | None:
+def training_progress_section(settings: Settings, classes: list[str]) -> jobs.JobSnapshot | None:
     """The running job (progress, curves, cancel) or the last one's results."""
     job = job_registry().latest(settings.model)
     if job is None:
         st.caption("Train a model on the dataset's train split; it is tested on the test split.")
-        current_model_results(settings)
+        current_model_results(settings, classes)
         return None
     snapshot = follow(job.snapshot())
     if snapshot.active:
@@ -272,7 +199,7 @@ def training_progress_section(settings: Settings) -> jobs.JobSnapshot | None:
         )
         curves(snapshot.history)
         return snapshot
-    training_result_section(snapshot, settings)
+    training_result_section(snapshot, settings, classes)
     return snapshot
 
 
@@ -307,13 +234,57 @@ def follow(snapshot: jobs.JobSnapshot) -> jobs.JobSnapshot:
     return snapshot
 
 
-def training_section(settings: Settings, training: bool) -> None:
+def last_run_line(settings: Settings, recipe: Recipe) -> str | None:
+    """How long training takes, from the last run: this server's last finished job (from the
+    click to the new model), else what the model file says its fit took."""
+    job = job_registry().latest(settings.model)
+    snapshot = None if job is None else job.snapshot()
+    if snapshot is not None and snapshot.state == jobs.DONE and snapshot.finished_at:
+        counts = snapshot.result.counts if snapshot.result else {}
+        seconds = snapshot.finished_at - snapshot.started_at
+        return last_run_text(seconds, snapshot.recipe.name, counts, recipe.name, whole=True)
+    try:
+        info = views.model_info(settings.model)
+    except Exception:  # noqa: BLE001 - the model panel says what is wrong with the file
+        return None
+    if info is None or not info.train_seconds:
+        return None
+    last_recipe = info.recipe.get("name", "?")
+    return last_run_text(info.train_seconds, last_recipe, info.counts, recipe.name, whole=False)
+
+
+def last_run_text(seconds: float, last_recipe: str, counts: dict, chosen: str, whole: bool) -> str:
+    """The line under Train: how long the last run took (`whole`: from the click to the model;
+    else the fit alone, as a model file records it), and whether the chosen recipe is the one
+    timed."""
+    took = (
+        f"The last run took {templates.duration(seconds)}"
+        if whole
+        else f"The current model took {templates.duration(seconds)} to fit, plus loading and saving"
+    )
+    drawings = plural(sum(c.get("train", 0) for c in counts.values()), "training drawing")
+    last = f"{took} ({last_recipe} recipe, {drawings})"
+    if last_recipe == chosen:
+        return f"{last}: expect about as long."
+    return f"{last}; the {chosen} recipe may take quite a different time."
+
+
+def training_section(settings: Settings, counts: dict[str, dict[str, int]], training: bool) -> None:
     st.subheader("Train")
     with st.expander("Recipe and settings", expanded=True):
         training_settings_section(disabled=training)
+    warning = balance_warning(counts)
+    if warning:
+        st.warning(warning)
     train_button(settings, training)
+    if not training:
+        line = last_run_line(settings, chosen_recipe())
+        if line:
+            st.caption(line)
     # Poll once a second while a job runs; otherwise the fragment stays still.
-    st.fragment(training_progress_section, run_every=1.0 if training else None)(settings)
+    st.fragment(training_progress_section, run_every=1.0 if training else None)(
+        settings, list(counts)
+    )
 
 
 def train_view(
@@ -321,7 +292,7 @@ def train_view(
 ) -> None:
     training_column, side_column = st.columns([3, 1], gap="large")
     with training_column:
-        training_section(settings, training)
+        training_section(settings, counts, training)
     with side_column:
         model_section(settings, classes)
         counts_section(settings, counts)

@@ -174,16 +174,67 @@ def _thumbnail(path: str, _mtime_ns: int, _size: int, size: int) -> Image.Image 
 # --- training results and the model -------------------------------------------------------------
 
 
-def confusion_rows(classes: list[str], confusion: list[list[int]]) -> list[dict]:
-    """One row per true class, one column per predicted class, for a table."""
+def confusion_cells(classes: list[str], confusion: list[list[int]]) -> list[dict]:
+    """One cell {true, predicted, count} per pair of classes, row by row, for a heat map."""
     return [
-        {"true \\ predicted": name, **dict(zip(classes, row, strict=True))}
-        for name, row in zip(classes, confusion, strict=True)
+        {"true": true, "predicted": predicted, "count": int(count)}
+        for true, row in zip(classes, confusion, strict=True)
+        for predicted, count in zip(classes, row, strict=True)
     ]
 
 
-def per_class_rows(per_class: dict[str, float | None]) -> list[dict]:
-    return [{"class": name, "accuracy": value} for name, value in per_class.items()]
+def test_counts(classes: list[str], confusion: list[list[int]]) -> dict[str, int]:
+    """How many test drawings of each class a confusion matrix holds (its row sums)."""
+    return {name: int(sum(row)) for name, row in zip(classes, confusion, strict=True)}
+
+
+def per_class_rows(per_class: dict[str, float | None], tested: dict[str, int]) -> list[dict]:
+    """One row per class: how many test drawings it has and the share recognised."""
+    return [
+        {"class": name, "test drawings": tested.get(name, 0), "accuracy": value}
+        for name, value in per_class.items()
+    ]
+
+
+# A score on fewer test drawings than this moves by 20 points or more per drawing.
+MIN_TRUSTED_TEST = 5
+# Classes this many times bigger than the smallest (training drawings) pull the model their way.
+UNBALANCED_RATIO = 3.0
+
+
+@dataclass(frozen=True)
+class Imbalance:
+    """The biggest and the smallest class of a split, when one is far bigger than the other."""
+
+    largest: str
+    largest_count: int
+    smallest: str
+    smallest_count: int
+
+
+def imbalance(
+    counts: dict[str, dict[str, int]], split: str = "train", ratio: float = UNBALANCED_RATIO
+) -> Imbalance | None:
+    """The biggest and smallest class when the biggest has at least `ratio` times the drawings of
+    the smallest in `split`; None when balanced enough or with fewer than two classes."""
+    sizes = {name: c.get(split, 0) for name, c in counts.items()}
+    if len(sizes) < 2:
+        return None
+    largest = max(sizes, key=sizes.get)
+    smallest = min(sizes, key=sizes.get)
+    if sizes[largest] == 0 or sizes[largest] < ratio * sizes[smallest]:
+        return None
+    return Imbalance(largest, sizes[largest], smallest, sizes[smallest])
+
+
+def small_test_classes(
+    tested: dict[str, int], minimum: int = MIN_TRUSTED_TEST
+) -> list[tuple[str, int]]:
+    """(class, test drawings) of the classes with too few test drawings to trust their score,
+    fewest first."""
+    return sorted(
+        ((name, n) for name, n in tested.items() if n < minimum), key=lambda item: item[1]
+    )
 
 
 def history_rows(history: list[dict[str, float]], metric: str) -> list[dict]:
@@ -208,6 +259,10 @@ class ModelInfo:
     recipe: dict
     epochs_run: int | None
     size_bytes: int
+    # When it was trained (aware, local time), None when the file does not say.
+    trained: datetime | None = None
+    train_seconds: float = 0.0
+    test_count: int = 0  # the test drawings its accuracy was measured on
 
 
 def model_stamp(path: str | os.PathLike) -> tuple[int, int] | None:
@@ -219,12 +274,19 @@ def model_stamp(path: str | os.PathLike) -> tuple[int, int] | None:
     return stat.st_mtime_ns, stat.st_size
 
 
+def trained_time(metadata) -> datetime | None:
+    """When a model was trained, in local time; None when its file does not say."""
+    with contextlib.suppress(TypeError, ValueError):
+        return datetime.fromisoformat(getattr(metadata, "trained_at", "")).astimezone()
+    return None
+
+
 def trained_when(metadata) -> str:
     """When a model was trained, in local time to the second (or 'unknown')."""
-    trained_at = getattr(metadata, "trained_at", "") or "unknown"
-    with contextlib.suppress(TypeError, ValueError):
-        return datetime.fromisoformat(trained_at).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    return trained_at
+    when = trained_time(metadata)
+    if when is not None:
+        return when.strftime("%Y-%m-%d %H:%M:%S")
+    return getattr(metadata, "trained_at", "") or "unknown"
 
 
 def model_info(path: str | os.PathLike) -> ModelInfo | None:
@@ -242,6 +304,9 @@ def model_info(path: str | os.PathLike) -> ModelInfo | None:
         recipe=metadata.recipe,
         epochs_run=metadata.epochs_run,
         size_bytes=path.stat().st_size,
+        trained=trained_time(metadata),
+        train_seconds=float(metadata.train_seconds),
+        test_count=int((metadata.test_metrics or {}).get("count") or 0),
     )
 
 

@@ -45,3 +45,21 @@ def make_dataset(root: Path, per_class: int = 8, seed: int = 0, classes=SHAPES) 
 
     synth_dataset(root, per_class=per_class, seed=seed, classes=classes)
     return root
+
+
+def make_mislabelled(folder: Path) -> tuple[Path, Path, Path]:
+    """(dataset, mislabelled drawing, model): a small dataset with a neat circle filed under
+    test/triangle, and a model trained on it with the tests' fast recipe, which calls that
+    drawing a circle (its results list it among the drawings it got wrong)."""
+    from shapecnn import dataset
+    from shapecnn.config import resolve_recipe
+    from shapecnn.synth import draw_shape
+    from shapecnn.training import train
+
+    root = make_dataset(folder / "shapes", per_class=12, seed=1)
+    circle = draw_shape("circle", np.random.default_rng(3), hand="neat")
+    wrong = dataset.save_image(root, "test", "triangle", circle)
+    model = folder / "model.keras"
+    result = train(root, resolve_recipe("default", epochs=40), model_path=model)
+    assert str(wrong) in [item["path"] for item in result.metadata.misclassified]
+    return root, wrong, model

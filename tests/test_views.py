@@ -109,14 +109,6 @@ def test_history_rows_are_long_format_per_split():
     ]
 
 
-def test_confusion_rows_have_a_row_per_true_class():
-    rows = views.confusion_rows(["a", "b"], [[3, 1], [0, 4]])
-    assert rows == [
-        {"true \\ predicted": "a", "a": 3, "b": 1},
-        {"true \\ predicted": "b", "a": 0, "b": 4},
-    ]
-
-
 def test_class_mismatch_names_new_and_missing_classes():
     assert views.class_mismatch(["a", "b"], ["a", "b"]) is None
     message = views.class_mismatch(["a", "b"], ["a", "c"])

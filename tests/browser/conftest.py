@@ -43,7 +43,8 @@ def site(chromium_path, tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="session")
-def browser(site):
+def browser(chromium_path):
+    """One Chromium for every browser test (each opens its own pages), whichever server."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
