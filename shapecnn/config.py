@@ -47,13 +47,6 @@ class PreprocessConfig:
     # fits a square; 0: none, it fills the square), channel i taking entry i (cycling). Models
     # saved before this setting existed used (1.0,): three copies of one view.
     aspect_powers: tuple[float, ...] = (1.0, 0.5, 0.0)
-    # Which channels (cycling) first turn the drawing so that its long axis lies level, when it
-    # has one (an elongated drawing, at least TURN_ELONGATION times longer than wide): a flat
-    # ellipse, rectangle or triangle drawn at a slant then fills the stretched view as well as
-    # a level one does. The other channels keep the drawing as drawn, so a class that differs
-    # from another only by a turn (a diamond and a square) stays apart. Models saved before
-    # this setting existed turned none.
-    turn_to_axis: tuple[bool, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,9 +55,8 @@ class PreprocessConfig:
     def from_dict(cls, data: dict) -> PreprocessConfig:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        for name in ("aspect_powers", "turn_to_axis"):
-            if isinstance(values.get(name), list):
-                values[name] = tuple(values[name])
+        if isinstance(values.get("aspect_powers"), list):
+            values["aspect_powers"] = tuple(values["aspect_powers"])
         return cls(**values)
 
 

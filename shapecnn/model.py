@@ -106,8 +106,7 @@ class ModelMetadata:
         if not isinstance(data.get("preprocess", {}), dict):
             raise bad("preprocess must be an object")
         # Files from before aspect_powers existed kept the whole aspect ratio in every channel.
-        # Files from before turn_to_axis existed turned no channel.
-        settings = {"aspect_powers": [1.0], "turn_to_axis": [], **(data.get("preprocess") or {})}
+        settings = {"aspect_powers": [1.0], **(data.get("preprocess") or {})}
         try:
             preprocess = PreprocessConfig.from_dict(settings)
         except TypeError as error:
@@ -126,13 +125,10 @@ class ModelMetadata:
             or not all(
                 isinstance(p, (int, float)) and 0 <= p <= 1 for p in preprocess.aspect_powers
             )
-            or not isinstance(preprocess.turn_to_axis, tuple)
-            or len(preprocess.turn_to_axis) > 3
-            or not all(isinstance(t, bool) for t in preprocess.turn_to_axis)
         ):
             raise bad(
                 "preprocess: size 8-128, channels 1 or 3, crop ink|none, margin 0-1, "
-                "1-3 aspect_powers from 0 to 1, at most 3 turn_to_axis true/false"
+                "1-3 aspect_powers from 0 to 1"
             )
         shape = (preprocess.size, preprocess.size, preprocess.channels)
         if list(data.get("input_shape", shape)) != list(shape):

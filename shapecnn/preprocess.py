@@ -260,54 +260,12 @@ def preprocess(image, config: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray:
     # stretches the drawing to fill the square (every detail of a flat shape, no aspect left);
     # in between, an aspect ratio r is shown as r ** power. Seeing both, a network can tell a
     # circle from an ellipse and a flat ellipse from a flat rectangle.
-    powers, turns = config.aspect_powers, config.turn_to_axis or (False,)
-    wanted = [(powers[i % len(powers)], turns[i % len(turns)]) for i in range(config.channels)]
-    turned = _turned_level(ink, config.ink_threshold) if any(t for _, t in wanted) else None
-    views = {}
-    for power, turn in set(wanted):
-        source, box = (ink, (top, left, bottom, right))
-        if turn and turned is not None:
-            source = turned
-            box = ink_box(turned, config.ink_threshold)
-        views[power, turn] = _view(source, _ink_box(*box, power, config), config)
-    return np.stack([views[key] for key in wanted], axis=2)
-
-
-# A drawing is turned level (turn_to_axis) only when its ink is at least this many times longer
-# along its main axis than across it (the ratio of the standard deviations): a square's or a
-# circle's axis is noise, a flat shape's is clear.
-TURN_ELONGATION = 1.6
-
-
-def _turned_level(ink: np.ndarray, threshold: float) -> np.ndarray | None:
-    """The ink turned so that its long axis lies level, or None when it has no clear axis or
-    already lies within a few degrees of level."""
-    ys, xs = np.nonzero(ink >= threshold)
-    if len(ys) < 2:
-        return None
-    # Only the ink's box is turned (a small drawing on a big canvas costs what its box costs).
-    ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    ys, xs = ys - ys.min(), xs - xs.min()
-    weights = ink[ys, xs].astype(np.float64)
-    weights /= weights.sum()
-    dy, dx = ys - float(weights @ ys), xs - float(weights @ xs)
-    cyy, cxx, cxy = (
-        float(weights @ (dy * dy)),
-        float(weights @ (dx * dx)),
-        float(weights @ (dx * dy)),
-    )
-    spread = np.sqrt(((cxx - cyy) / 2) ** 2 + cxy**2)
-    major, minor = (cxx + cyy) / 2 + spread, (cxx + cyy) / 2 - spread
-    if major <= 0 or major < TURN_ELONGATION**2 * max(minor, 0.0):
-        return None
-    # The main axis' angle from level, in degrees (image y grows downwards).
-    angle = np.degrees(0.5 * np.arctan2(2 * cxy, cxx - cyy))
-    if abs(angle) < 3:
-        return None
-    image = Image.fromarray(np.ascontiguousarray(ink, dtype=np.float32), mode="F")
-    # PIL turns counter-clockwise on screen for a positive angle; the axis at `angle` (clockwise
-    # on screen, since y grows downwards) comes level when turned by `angle`.
-    return np.asarray(image.rotate(angle, Image.Resampling.BILINEAR, expand=True, fillcolor=0.0))
+    powers = config.aspect_powers
+    views = {
+        power: _view(ink, _ink_box(top, left, bottom, right, power, config), config)
+        for power in set(powers)
+    }
+    return np.stack([views[powers[i % len(powers)]] for i in range(config.channels)], axis=2)
 
 
 def _ink_box(top, left, bottom, right, power: float, config: PreprocessConfig) -> tuple:

@@ -1,12 +1,9 @@
-import json
-import math
 import struct
 import zlib
-from dataclasses import replace
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from shapecnn.config import PreprocessConfig
 from shapecnn.errors import BlankDrawingError, InvalidImageError
@@ -136,55 +133,3 @@ def test_huge_image_is_refused_before_decoding(tmp_path):
     bomb.write_bytes(_png_claiming(10_000, 10_000))
     with pytest.raises(InvalidImageError, match="10000x10000"):
         preprocess(bomb)
-
-
-def _box(width: int, height: int, degrees: float, size: int = 280) -> np.ndarray:
-    """A canvas with the outline of a width x height box turned by `degrees`."""
-    image = Image.new("L", (size, size), 255)
-    turn = math.radians(degrees)
-    corners = [(-width / 2, -height / 2), (width / 2, -height / 2), (width / 2, height / 2)]
-    corners.append((-width / 2, height / 2))
-    points = [
-        (
-            size / 2 + x * math.cos(turn) - y * math.sin(turn),
-            size / 2 + x * math.sin(turn) + y * math.cos(turn),
-        )
-        for x, y in corners
-    ]
-    ImageDraw.Draw(image).polygon(points, outline=0, width=5)
-    return np.asarray(image)
-
-
-TURNED = PreprocessConfig(turn_to_axis=(False, False, True))
-
-
-def test_a_flat_shape_at_a_slant_fills_the_turned_view_like_a_level_one():
-    level, slanted = preprocess(_box(220, 40, 0), TURNED), preprocess(_box(220, 40, 35), TURNED)
-    # The channels as drawn see the slant ...
-    assert np.abs(level[:, :, 0] - slanted[:, :, 0]).mean() > 0.1
-    # ... the turned, stretched channel sees the same box.
-    assert np.abs(level[:, :, 2] - slanted[:, :, 2]).mean() < 0.06
-
-
-def test_a_turned_square_is_not_levelled_so_a_diamond_stays_a_diamond():
-    square, diamond = preprocess(_box(160, 160, 0), TURNED), preprocess(_box(160, 160, 45), TURNED)
-    for channel in range(3):
-        assert np.abs(square[:, :, channel] - diamond[:, :, channel]).mean() > 0.1
-
-
-def test_models_saved_before_turn_to_axis_keep_their_preprocessing():
-    from shapecnn.model import ModelMetadata
-
-    old = {
-        "format": 2,
-        "class_names": ["a", "b"],
-        "input_shape": [24, 24, 3],
-        "preprocess": {"aspect_powers": [1.0, 0.5, 0.0]},
-    }
-    config = ModelMetadata.from_json(json.dumps(old)).preprocess
-    assert config.turn_to_axis == ()
-    drawing = _box(220, 40, 35)
-    untouched = preprocess(drawing, config)
-    assert (
-        np.abs(untouched - preprocess(drawing, replace(config, turn_to_axis=(False,)))).max() == 0
-    )
