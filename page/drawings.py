@@ -25,7 +25,7 @@ from page.common import (
     shown,
 )
 from shapecnn import dataset, views
-from shapecnn.config import SPLITS
+from shapecnn.config import BIN_KEEP_SECONDS, SPLITS
 from shapecnn.errors import ShapeCNNError
 
 THUMBNAILS_PER_PAGE = 24
@@ -113,7 +113,8 @@ def count_uploads(key: str) -> None:
     """Before the run that shows them: count the newly uploaded files against the session's
     limit; past it, refuse them all, empty the uploader and drop the files from the server."""
     session = state.current()
-    uploads = [u for u in state.widget_value(key) or [] if getattr(u, "file_id", None)]
+    # Files the server no longer holds come back as DeletedFile (no size): nothing to count.
+    uploads = [u for u in state.widget_value(key) or [] if hasattr(u, "size")]
     new = [u for u in uploads if u.file_id not in session.counted_uploads]
     size = sum(u.size for u in new)
     if session.uploaded_bytes + size > SESSION_UPLOAD_LIMIT_MB * _MB:
@@ -329,7 +330,7 @@ def undo_section(settings: Settings) -> None:
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         st.caption(
             f"Deleted {plural(last.count, 'drawing')} of {last.label} ({last.split}); "
-            "they wait a week in the dataset's bin."
+            f"they wait {BIN_KEEP_SECONDS // 86400} days in the dataset's bin."
         )
         if st.button("Undo", key="browse_undo", icon=":material/undo:"):
             refusal = undo_delete(settings, last)

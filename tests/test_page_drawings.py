@@ -175,7 +175,9 @@ def test_a_delete_goes_to_the_bin_and_undo_puts_the_drawings_back(monkeypatch, d
     binned = {p.name: p.read_bytes() for p in (data / ".bin").rglob("*.png")}
     assert binned == {name: before[name] for name in victims}
     assert set(picks(at)) == set(before) - set(victims) and not any(picks(at).values())
-    assert "Deleted 2 drawings of triangle (train)" in texts(at.caption)
+    assert "Deleted 2 drawings of triangle (train); they wait 7 days in the dataset's bin." in (
+        texts(at.caption)
+    )
     at.button(key="browse_undo").click().run()
     assert not at.exception and not at.error
     assert "Restored 2 drawings of triangle" in at.toast[0].value
