@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from page import state
+from page import state, templates
 from page.common import (
     NEW_CLASS,
     THUMBNAIL_WIDTH,
@@ -17,18 +17,27 @@ from page.common import (
     first_problem_scan,
     flash,
     label_refusal,
+    load_classifier,
+    model_problem,
     plural,
     refusal_line,
     short_error,
     shown,
 )
 from shapecnn import dataset, views
-from shapecnn.config import SPLITS
+from shapecnn.config import BIN_KEEP_SECONDS, SPLITS
 from shapecnn.errors import ShapeCNNError
 
 THUMBNAILS_PER_PAGE = 24
 MAX_PROBLEMS_SHOWN = 50
-UPLOAD_LIMIT_MB = dataset.MAX_UPLOAD_BYTES // (1024 * 1024)
+_MB = 1024 * 1024  # as Streamlit counts megabytes
+UPLOAD_LIMIT_MB = dataset.MAX_UPLOAD_BYTES // _MB
+# What one session may upload in all (the uploader's limit is per file): past it an upload is
+# refused and its files dropped from the server's memory (issue 14).
+SESSION_UPLOAD_LIMIT_MB = 100
+# The orders of the thumbnails; the second needs a model.
+NEWEST_FIRST = "Newest first"
+DISAGREES_FIRST = "Model disagrees most first"
 
 
 def problems_section(settings: Settings, polling: bool = False) -> None:
@@ -62,17 +71,22 @@ def import_section(settings: Settings, classes: list[str]) -> None:
     """Upload drawings: images into a chosen class, or a zip of class folders."""
     session = state.current()
     report, session.import_report = session.import_report, None
-    with st.expander("Import drawings", expanded=report is not None):
+    refusal, session.upload_refusal = session.upload_refusal, None
+    with st.expander("Import drawings", expanded=report is not None or refusal is not None):
+        key = state.upload_key(session.upload_generation)
         uploads = st.file_uploader(
             "PNG or JPEG drawings, or a .zip of class folders",
             type=["png", "jpg", "jpeg", "zip"],
             accept_multiple_files=True,
             max_upload_size=UPLOAD_LIMIT_MB,
-            key=state.upload_key(session.upload_generation),
-            help=f"At most {UPLOAD_LIMIT_MB} MB at once. A zip holds <class>/<image> or "
-            "train|test/<class>/<image>. Files that are not usable drawings are skipped and "
-            "listed.",
+            key=key,
+            on_change=count_uploads,
+            args=(key,),
+            help=f"At most {UPLOAD_LIMIT_MB} MB at once, {SESSION_UPLOAD_LIMIT_MB} MB in all "
+            "per visit. A zip holds <class>/<image> or train|test/<class>/<image>. Files that "
+            "are not usable drawings are skipped and listed.",
         )
+        refusal_line(refusal)
         choice = st.selectbox("Class of the images", [*classes, NEW_CLASS], key="import_choice")
         label = choice
         if choice == NEW_CLASS:
@@ -95,6 +109,26 @@ def import_section(settings: Settings, classes: list[str]) -> None:
             )
 
 
+def count_uploads(key: str) -> None:
+    """Before the run that shows them: count the newly uploaded files against the session's
+    limit; past it, refuse them all, empty the uploader and drop the files from the server."""
+    session = state.current()
+    # Files the server no longer holds come back as DeletedFile (no size): nothing to count.
+    uploads = [u for u in state.widget_value(key) or [] if hasattr(u, "size")]
+    new = [u for u in uploads if u.file_id not in session.counted_uploads]
+    size = sum(u.size for u in new)
+    if session.uploaded_bytes + size > SESSION_UPLOAD_LIMIT_MB * _MB:
+        state.forget_uploads(uploads)
+        session.upload_generation += 1  # the uploader under a new key: empty
+        session.upload_refusal = (
+            f"Upload refused: this session has already sent {session.uploaded_bytes / _MB:.0f} "
+            f"MB of at most {SESSION_UPLOAD_LIMIT_MB} MB (these files: {size / _MB:.0f} MB)"
+        )
+        return
+    session.uploaded_bytes += size
+    session.counted_uploads.update(u.file_id for u in new)
+
+
 def import_drawings(settings: Settings, uploads: list, label: str) -> None:
     try:
         with st.spinner("Checking and importing the drawings"):
@@ -108,6 +142,7 @@ def import_drawings(settings: Settings, uploads: list, label: str) -> None:
     flash(f"Imported {saved} drawing{'s' if saved != 1 else ''}", icon="📥" if saved else "⚠️")
     session = state.current()
     session.import_report = report.skipped or None
+    state.forget_uploads(uploads)  # imported: the server need not hold them any longer
     session.upload_generation += 1  # an empty uploader for the next import
     st.rerun()  # the whole page: counts and classes change
 
@@ -125,8 +160,9 @@ def settings_section(settings: Settings) -> None:
 
 @st.fragment
 def browser_section(settings: Settings, counts: dict[str, dict[str, int]]) -> list[Path]:
-    """Thumbnails of one class and split, a page at a time; delete or move what is selected;
-    rename or delete the class."""
+    """Thumbnails of one class and split, a page at a time, each with what the model says of it;
+    select by clicking them; delete (undo is one click away) or move what is selected; rename or
+    delete the class."""
     classes = list(counts)
     if not classes:
         st.info("No drawings yet: the ones you save appear here.")
@@ -140,38 +176,140 @@ def browser_section(settings: Settings, counts: dict[str, dict[str, int]]) -> li
     class_section(settings, label, counts[label])
     split = split_column.radio("Split", SPLITS, horizontal=True, key="browse_split")
     page_key = state.browse_page_key(label, split)
-    page = views.page_of_images(
-        settings.data, split, label, state.widget_value(page_key, 1), THUMBNAILS_PER_PAGE
-    )
+    classifier = model_for_verdicts(settings)
+    order = NEWEST_FIRST
+    if classifier is not None:
+        order = st.segmented_control(
+            "Order",
+            [NEWEST_FIRST, DISAGREES_FIRST],
+            default=NEWEST_FIRST,
+            required=True,
+            key=state.Key.BROWSE_ORDER,
+            on_change=state.set_widget_value,
+            args=(page_key, 1),  # the drawings most in doubt are on the first page
+            label_visibility="collapsed",
+            help="Model disagrees most first: the drawings the model puts in another class, "
+            "the most confident first; likely saved under the wrong class",
+        )
+    paths = views.newest_first(settings.data, split, label)
+    if order == DISAGREES_FIRST:
+        paths = views.disagreeing_first(paths, label, views.verdicts(classifier, paths))
+    page = views.page_of(paths, state.widget_value(page_key, 1), THUMBNAILS_PER_PAGE)
     state.set_widget_value(page_key, page.number)
     page_column.number_input(f"Page (of {page.pages})", 1, page.pages, key=page_key)
+    # The selection is of the class and split on screen: drawings deleted or moved since, and
+    # those of another class or split, are not selected.
+    session.picked &= {str(path) for path in paths}
+    selected = [path for path in paths if str(path) in session.picked]
     if not page.paths:
         st.caption(f"No {split} drawings of {label}.")
-        return []
-    st.caption(f"{page.total} drawings, newest first")
-    selected = []
-    grid = st.container(horizontal=True, gap="small")
-    for path in page.paths:
-        with grid.container(width=THUMBNAIL_WIDTH, gap=None):
+    else:
+        st.caption(
+            f"{page.total} drawings, {order.lower()}. Click a drawing to select it."
+            + ("" if classifier is None else " Under each: what the model says it is.")
+        )
+        thumbnails(page.paths, label, classifier)
+    actions_section(settings, label, split, classes, paths, selected)
+    undo_section(settings)
+    return selected
+
+
+def model_for_verdicts(settings: Settings):
+    """The page's classifier for the model file, or None (no model, or one the page cannot use:
+    then the thumbnails are shown without verdicts, and a line says why)."""
+    stamp = views.model_stamp(settings.model)
+    if stamp is None:
+        return None
+    try:
+        return load_classifier(str(settings.model), stamp)
+    except Exception as error:  # noqa: BLE001 - a bad model file must not take the view down
+        st.caption(model_problem(error))
+        return None
+
+
+def thumbnails(paths: list[Path], label: str, classifier) -> None:
+    """A row of thumbnails that wraps; a click on one ticks its checkbox (THUMBNAIL_STYLE)."""
+    st.html(templates.THUMBNAIL_STYLE)
+    said = {} if classifier is None else views.verdicts(classifier, paths)
+    grid = st.container(horizontal=True, gap="small", key="thumbnails")
+    for index, path in enumerate(paths):
+        with grid.container(width=THUMBNAIL_WIDTH, gap=None, key=f"thumb-{index}"):
             image = views.thumbnail(path)
             if image is not None:
                 st.image(image, width="stretch", output_format="PNG")
             else:
                 st.caption("unreadable")
-            if st.checkbox(path.name, key=f"pick-{path.name}", label_visibility="collapsed"):
-                selected.append(path)
+            key = state.pick_key(path.name)
+            state.set_widget_value(key, str(path) in state.current().picked)
+            st.checkbox(
+                path.name,
+                key=key,
+                on_change=pick,
+                args=(key, str(path)),
+                label_visibility="collapsed",
+            )
+            verdict = said.get(path)
+            if verdict is not None:
+                st.html(
+                    templates.thumbnail_verdict(
+                        path.name,
+                        verdict.label,
+                        verdict.confidence,
+                        verdict.unsure,
+                        wrong=verdict.label != label,
+                    )
+                )
+
+
+def pick(key: str, path: str) -> None:
+    picked = state.current().picked
+    if state.widget_value(key):
+        picked.add(path)
+    else:
+        picked.discard(path)
+
+
+def select(paths: list[str]) -> None:
+    state.current().picked = set(paths)
+
+
+def actions_section(
+    settings: Settings,
+    label: str,
+    split: str,
+    classes: list[str],
+    paths: list[Path],
+    selected: list[Path],
+) -> None:
+    """Select all or none of the class and split shown; delete or move what is selected."""
     other_split = "test" if split == "train" else "train"
+    with st.container(horizontal=True, gap="small", vertical_alignment="bottom"):
+        st.button(
+            f"Select all ({len(paths)})",
+            key="browse_select_all",
+            on_click=select,
+            args=([str(path) for path in paths],),
+            disabled=not paths or len(selected) == len(paths),
+            help=f"Every {split} drawing of {label}, on every page",
+        )
+        st.button(
+            "Select none",
+            key="browse_select_none",
+            on_click=select,
+            args=([],),
+            disabled=not selected,
+        )
     delete_column, split_move_column, class_column, class_move_column = st.columns(
         [1, 1, 1.2, 1], vertical_alignment="bottom"
     )
     nothing = not selected
     count = f" ({len(selected)})" if selected else ""
     if delete_column.button(f"Delete{count}", key="browse_delete", disabled=nothing):
-        change_drawings(settings, selected, "delete")
+        delete_drawings(settings, selected, label, split)
     if split_move_column.button(
         f"Move to {other_split}{count}", key="browse_move_split", disabled=nothing
     ):
-        change_drawings(settings, selected, "move", split=other_split, label=label)
+        move_drawings(settings, selected, split=other_split, label=label)
     others = [name for name in classes if name != label]
     target = class_column.selectbox("Other class", others, key="browse_target", disabled=nothing)
     if class_move_column.button(
@@ -179,8 +317,59 @@ def browser_section(settings: Settings, counts: dict[str, dict[str, int]]) -> li
         key="browse_move_class",
         disabled=nothing or not target,
     ):
-        change_drawings(settings, selected, "move", split=split, label=target)
-    return selected
+        move_drawings(settings, selected, split=split, label=target)
+
+
+def undo_section(settings: Settings) -> None:
+    """After a delete: what went to the bin, and Undo, which puts it back."""
+    session = state.current()
+    last = session.last_delete
+    if last is None:
+        return
+    refusal = None
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        st.caption(
+            f"Deleted {plural(last.count, 'drawing')} of {last.label} ({last.split}); "
+            f"they wait {BIN_KEEP_SECONDS // 86400} days in the dataset's bin."
+        )
+        if st.button("Undo", key="browse_undo", icon=":material/undo:"):
+            refusal = undo_delete(settings, last)
+    refusal_line(refusal)
+
+
+def undo_delete(settings: Settings, last: state.LastDelete) -> str | None:
+    try:
+        restored = dataset.restore_deleted(settings.data, last.entry)
+    except (ShapeCNNError, OSError) as error:
+        return views.describe_error(error)
+    state.current().last_delete = None
+    flash(f"Restored {plural(len(restored), 'drawing')} of {last.label}", icon="↩️")
+    st.rerun()  # the whole page: counts change
+
+
+def delete_drawings(settings: Settings, paths: list[Path], label: str, split: str) -> None:
+    """Delete into the dataset's bin, all or none: the Undo button brings them back."""
+    try:
+        deleted = dataset.delete_images(settings.data, paths)
+    except (ShapeCNNError, OSError) as error:
+        st.error(views.describe_error(error))
+        return
+    session = state.current()
+    session.last_delete = state.LastDelete(deleted.entry, len(deleted.paths), label, split)
+    session.picked.clear()
+    flash(f"Deleted {plural(len(deleted.paths), 'drawing')}", icon="🗑️")
+    st.rerun()  # the whole page: counts change
+
+
+def move_drawings(settings: Settings, paths: list[Path], split: str, label: str) -> None:
+    try:
+        for path in paths:
+            dataset.move_image(settings.data, path, split, label)
+    except (ShapeCNNError, OSError) as error:
+        st.error(views.describe_error(error))
+        return
+    flash(f"Moved to {split}/{label}: {plural(len(paths), 'drawing')}")
+    st.rerun()  # the whole page: counts change
 
 
 def class_section(settings: Settings, label: str, counts: dict[str, int]) -> None:
@@ -255,23 +444,6 @@ def delete_class(settings: Settings, label: str, drawings: str) -> str | None:
     state.current().confirm_delete = None
     flash(f"Deleted the class {label} and its {drawings}", icon="🗑️")
     st.rerun()  # the whole page: classes and counts change
-
-
-def change_drawings(
-    settings: Settings, paths: list[Path], action: str, split: str = "", label: str = ""
-) -> None:
-    try:
-        for path in paths:
-            if action == "delete":
-                dataset.delete_image(settings.data, path)
-            else:
-                dataset.move_image(settings.data, path, split, label)
-    except (ShapeCNNError, OSError) as error:
-        st.error(views.describe_error(error))
-        return
-    where = "Deleted" if action == "delete" else f"Moved to {split}/{label}:"
-    flash(f"{where} {len(paths)} drawing{'s' if len(paths) != 1 else ''}")
-    st.rerun()  # the whole page: counts change
 
 
 def drawings_view(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 _STATE = "shapecnn"  # the one session-state entry the page's own values live in
 
@@ -31,6 +32,16 @@ class DrawingChange:
     action: str  # "moved" or "deleted"
     label: str = ""  # the class it was moved to
     path: str | None = None  # where it is now (None once deleted)
+
+
+@dataclass(frozen=True)
+class LastDelete:
+    """The drawings the last delete put in the dataset's bin, for its Undo button."""
+
+    entry: str  # the bin entry (dataset.restore_deleted)
+    count: int
+    label: str
+    split: str
 
 
 @dataclass
@@ -64,6 +75,16 @@ class PageState:
     fixed: dict[str, DrawingChange] = field(default_factory=dict)
     # The one line saying what the last relabel or delete did, shown once.
     fix_message: str | None = None
+    # Bytes of the files this session uploaded (counted once each, by file id), imported or
+    # not: past the page's limit per session an upload is refused and its files dropped.
+    uploaded_bytes: int = 0
+    counted_uploads: set[str] = field(default_factory=set)
+    # Why the last upload was refused, shown once under the emptied uploader.
+    upload_refusal: str | None = None
+    # The drawings selected in the Drawings view (their paths), of the class and split shown.
+    picked: set[str] = field(default_factory=set)
+    # What the last delete in the Drawings view put in the bin: its Undo button brings it back.
+    last_delete: LastDelete | None = None
 
 
 def current() -> PageState:
@@ -79,6 +100,7 @@ class Key:
     LABEL_CHOICE = "label_choice"
     RECIPE_NAME = "recipe_name"
     BROWSE_CLASS = "browse_class"
+    BROWSE_ORDER = "browse_order"
     LEARN_AS_I_SAVE = "learn_as_i_save"
 
 
@@ -91,6 +113,11 @@ def setting_key(setting: str, recipe: str) -> str:
 def browse_page_key(label: str, split: str) -> str:
     """The Drawings view's page number for one class and split: each keeps its own page."""
     return f"browse_page-{label}-{split}"
+
+
+def pick_key(name: str) -> str:
+    """The checkbox of one thumbnail in the Drawings view (a click on the thumbnail ticks it)."""
+    return f"pick-{name}"
 
 
 def canvas_key(generation: int) -> str:
@@ -109,3 +136,19 @@ def widget_value(key: str, default=None):
 def set_widget_value(key: str, value) -> None:
     """Set a widget's value before the widget is drawn in this run."""
     st.session_state[key] = value
+
+
+def forget_uploads(files) -> None:
+    """Drop uploaded files from the server's memory now. Streamlit keeps every file a session
+    uploaded until the session ends: an uploader under a new key does not free them (only the
+    browser's own delete, a click on a file's x, does), so an imported or refused upload would
+    stay held. Only its in-memory manager can drop a file (remove_file is not in the protocol
+    every manager follows); with another, the files wait for the session's end."""
+    ctx = get_script_run_ctx()
+    remove = getattr(getattr(ctx, "uploaded_file_mgr", None), "remove_file", None)
+    if remove is None:
+        return
+    for file in files or ():
+        file_id = getattr(file, "file_id", None)
+        if file_id:
+            remove(ctx.session_id, file_id)

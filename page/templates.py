@@ -269,3 +269,42 @@ def refusal_line(message: str) -> str:
         'white-space:nowrap;overflow:hidden;text-overflow:ellipsis">'
         f"{escape(message)}</p>"
     )
+
+
+# The Drawings view's thumbnails: a click anywhere on one ticks its checkbox (the checkbox's
+# label, the element Streamlit makes clickable, is stretched over the whole thumbnail by a
+# pseudo-element placed against the thumbnail's box), and a ticked one has a red frame.
+_THUMB = ".st-key-thumbnails [class*='st-key-thumb-']"
+_PICK = f"{_THUMB} [data-testid=stCheckbox]"
+THUMBNAIL_STYLE = (
+    "<style>"
+    f"{_THUMB}{{position:relative;border-radius:.4rem;outline:2px solid transparent;"
+    "outline-offset:1px;cursor:pointer}"
+    f"{_THUMB}:hover{{outline-color:#d5d8de}}"
+    f"{_THUMB}:has(input:checked){{outline:3px solid #ff4b4b}}"
+    f"{_THUMB} [data-testid=stElementContainer]:has([data-testid=stCheckbox]),{_PICK},"
+    f"{_PICK} label{{position:static!important}}"
+    f"{_PICK} label::after{{content:'';position:absolute;inset:0;z-index:1}}"
+    "</style>"
+)
+
+
+def thumbnail_verdict(
+    drawing: str, label: str, confidence: float, unsure: bool, wrong: bool
+) -> str:
+    """The model's class and confidence for one thumbnail, in red when it is not the class the
+    drawing is saved under; `unsure`: the drawing looks like none of the classes."""
+    said = f"{label}?" if unsure else label
+    title = (
+        f"Not sure; closest: {label} ({confidence:.0%})"
+        if unsure
+        else f"The model says {label} ({confidence:.0%})"
+    )
+    return (
+        f'<p data-drawing="{escape(drawing)}" data-predicted="{escape(label)}" '
+        f'data-confidence="{confidence:.4f}" data-wrong="{int(wrong)}" title="{escape(title)}" '
+        'style="margin:0;font-size:.75rem;line-height:1.1rem;text-align:center;'
+        f"color:{'#d33' if wrong else '#808495'};font-weight:{600 if wrong else 400};"
+        'white-space:nowrap;overflow:hidden;text-overflow:ellipsis">'
+        f"{escape(said)} {confidence:.0%}</p>"
+    )

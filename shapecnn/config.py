@@ -20,6 +20,10 @@ SPLITS = ("train", "test")
 # removes it.
 STALE_TEMP_SECONDS = 600
 
+# Deleted drawings wait this long in the dataset's bin (data/<dataset>/.bin/), so a delete can
+# be undone, before the next clean-up of leftovers removes them for good.
+BIN_KEEP_SECONDS = 7 * 24 * 3600
+
 # Drawings larger than this are refused before they are decoded: a PNG header can claim
 # 10,000 x 10,000 pixels and cost gigabytes once decoded (a "decompression bomb").
 MAX_IMAGE_PIXELS = 4096 * 4096

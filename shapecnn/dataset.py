@@ -13,6 +13,9 @@ dataset and then publishing them under the dataset's lock file, with a log that 
 undo a publish that a crash interrupted: an import lands whole or not at all. Class folders are
 created, renamed and deleted under the same lock, so two people saving "Star" and "star" at once
 cannot make two classes. A class folder holding no images is not a class.
+
+Deleted drawings go to the dataset's bin, a hidden folder beside train/ and test/ (.bin/), from
+where a delete can be undone until the clean-up of leftovers removes them, after a week.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ try:
 except ImportError:  # Windows: no flock; writes go ahead unlocked there
     fcntl = None
 
-from shapecnn.config import SPLITS, STALE_TEMP_SECONDS, PreprocessConfig
+from shapecnn.config import BIN_KEEP_SECONDS, SPLITS, STALE_TEMP_SECONDS, PreprocessConfig
 from shapecnn.errors import (
     DatasetError,
     InvalidImageError,
@@ -82,6 +85,10 @@ SYSTEM_NAMES = frozenset(
 STAGING_PREFIX = ".staging-"
 TRASH_PREFIX = ".trash-"
 RENAME_PREFIX = ".rename-"
+MOVE_PREFIX = ".move-"
+# Deleted drawings: root/.bin/<entry>/<split>/<class folder>/<file>, beside train/ and test/, so
+# no listing, count or training run sees them (see delete_images).
+BIN_FOLDER = ".bin"
 # Who made a drawing: a PNG text chunk, so the Keras layout (and every reader of it) is
 # unchanged. A name is 1 to MAX_DRAWN_BY_LENGTH printable characters.
 DRAWN_BY_KEY = "drawn_by"
@@ -437,23 +444,37 @@ def _publish(source: Path, folder: Path, before=None) -> tuple[Path, bool]:
         if before is not None:
             before(final)
         try:
-            os.link(source, final)
-            return final, True
+            return final, _claim(source, final)
         except FileExistsError:
             continue
-        except OSError as error:
-            if error.errno not in _NO_LINKS:
-                raise
-        try:
-            os.close(os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
-        except FileExistsError:
-            continue
-        try:
-            os.replace(source, final)
-        except BaseException:
-            final.unlink(missing_ok=True)
+
+
+def _claim(source: Path, final: Path) -> bool:
+    """Make the name `final` the file `source`, never replacing a file there (FileExistsError).
+
+    A hard link where the file system has them (returns True: `source` is still there), else an
+    exclusive create of the name (O_EXCL) and a rename onto it (returns False)."""
+    try:
+        os.link(source, final)
+        return True
+    except FileExistsError:
+        raise
+    except OSError as error:
+        if error.errno not in _NO_LINKS:
             raise
-        return final, False
+    os.close(os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    try:
+        os.replace(source, final)
+    except BaseException:
+        final.unlink(missing_ok=True)
+        raise
+    return False
+
+
+def _move_file(source: Path, target: Path) -> None:
+    """Move a file to the name `target`, never replacing a file there (FileExistsError)."""
+    if _claim(source, target):
+        source.unlink()
 
 
 def _write_atomically(folder: Path, data: bytes) -> Path:
@@ -789,7 +810,7 @@ def _recover(root: Path) -> int:
             names = [
                 e.name
                 for e in entries
-                if e.name.startswith((STAGING_PREFIX, TRASH_PREFIX, RENAME_PREFIX))
+                if e.name.startswith((STAGING_PREFIX, TRASH_PREFIX, RENAME_PREFIX, MOVE_PREFIX))
             ]
     except OSError:
         return 0
@@ -806,6 +827,8 @@ def _recover(root: Path) -> int:
                 plan = json.loads((folder / _PLAN).read_text(encoding="utf-8"))
                 if name.startswith(TRASH_PREFIX):
                     _move_class_into_trash(root, plan["label"], folder)
+                elif name.startswith(MOVE_PREFIX):
+                    _finish_moves(root, plan)
                 else:
                     _move_class(root, plan["old"], plan["new"])
             shutil.rmtree(folder)
@@ -1225,6 +1248,174 @@ def move_image(root: str | os.PathLike, path: str | os.PathLike, split: str, lab
     return target
 
 
+# --- the bin: deleted drawings, kept a while so that a delete can be undone --------------------
+#
+# Deleting moves drawings (with their strokes) into one new bin entry; undoing moves the entry's
+# files back. Either moves every file or none: the moves are written down first in a work folder
+# (root/.move-<id>/plan.json), an error half way moves the files already moved back, and a crash
+# half way is finished by the next write (_recover). A restored file never replaces a file.
+
+_BIN_ENTRY = re.compile(r"\d{8}-\d{6}-\d{6}-[0-9a-f]{8}")
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What one delete put in the bin: its entry (to undo it) and the drawings it held."""
+
+    entry: str
+    paths: list[Path]
+
+
+def delete_images(root: str | os.PathLike, paths: list[str | os.PathLike]) -> Deleted:
+    """Delete drawings of the dataset into its bin, all of them or none; restore_deleted undoes
+    it. Refused with nothing moved: a path outside the dataset, a file that is gone. Class
+    folders left without files go, as with every delete."""
+    if not paths:
+        raise ShapeCNNError("no drawings given: name at least one drawing to delete")
+    root = Path(root).resolve()
+    sources = [_inside_dataset(root, path) for path in paths]
+    entry = datetime.now().strftime("%Y%m%d-%H%M%S-%f") + "-" + uuid.uuid4().hex[:8]
+    bin_entry = root / BIN_FOLDER / entry
+    shown = f"{len(sources)} drawing{'s' if len(sources) != 1 else ''}"
+    with _disk_errors(f"nothing deleted (0 of {shown})"), _writing(root):
+        gone = [path for path in sources if not path.is_file()]
+        if gone:
+            raise DatasetError(
+                f"{len(gone)} of the {shown} no longer exist ({gone[0].name}); nothing deleted"
+            )
+        moves = []
+        for source in dict.fromkeys(sources):  # each once, in order
+            moves.append((source, bin_entry / source.relative_to(root)))
+            strokes = source.with_suffix(".json")
+            if strokes != source and strokes.is_file():
+                moves.append((strokes, bin_entry / strokes.relative_to(root)))
+        emptied = list(dict.fromkeys(source.parent for source in sources))
+        try:
+            for _, target in moves:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            _move_files(root, moves, emptied)
+        except BaseException:
+            _remove_empty_folders(bin_entry)  # only what holds nothing: the moves were undone
+            raise
+    return Deleted(entry, [target for _, target in moves if _is_image_name(target)])
+
+
+def restore_deleted(root: str | os.PathLike, entry: str) -> list[Path]:
+    """Put the drawings of one bin entry back where they were, all of them or none; returns
+    their paths. Refused with nothing moved: an entry that is gone (cleaned or restored
+    already), a drawing whose name is taken again, a class folder that would now be a case
+    twin of another class."""
+    root = Path(root).resolve()
+    if not isinstance(entry, str) or not _BIN_ENTRY.fullmatch(entry):
+        raise ShapeCNNError(f"not an entry of the bin: {entry!r}")
+    bin_entry = root / BIN_FOLDER / entry
+    with _disk_errors("nothing restored"), _writing(root):
+        files = sorted(_files_below(bin_entry))
+        if not files:
+            raise DatasetError(
+                "nothing to undo: the deleted drawings are no longer in the bin "
+                f"({bin_entry.relative_to(root)})"
+            )
+        moves, folders, made = [], {}, []
+        try:
+            for source in files:
+                split, folder_name, name = source.relative_to(bin_entry).parts
+                key = (split, _nfc(folder_name))
+                if key not in folders:
+                    folders[key] = _class_folder(root, split, _nfc(folder_name), made.append)
+                target = folders[key] / name
+                if target.exists() or target.is_symlink():
+                    raise DatasetError(
+                        f"cannot undo: {target.relative_to(root)} exists again; nothing restored"
+                    )
+                moves.append((source, target))
+            _move_files(root, moves, _folders_deepest_first(bin_entry))
+        except BaseException:
+            for folder in made:
+                _remove_if_empty(folder)
+            raise
+    return [target for _, target in moves if _is_image_name(target)]
+
+
+def _files_below(bin_entry: Path) -> list[Path]:
+    """The files of a bin entry, each at <split>/<class folder>/<name>."""
+    found = []
+    for folder, _, names in os.walk(bin_entry):
+        for name in names:
+            path = Path(folder, name)
+            if len(path.relative_to(bin_entry).parts) == 3 and path.parts[-3] in SPLITS:
+                found.append(path)
+    return found
+
+
+def _folders_deepest_first(folder: Path) -> list[Path]:
+    return [Path(path) for path, _, _ in os.walk(folder, topdown=False)]
+
+
+def _remove_empty_folders(folder: Path) -> None:
+    """Remove `folder` and the folders inside it that hold nothing; never a file."""
+    for path in _folders_deepest_first(folder):
+        _remove_if_empty(path)
+
+
+def _move_files(root: Path, moves: list[tuple[Path, Path]], emptied: list[Path]) -> None:
+    """Move each (source, target) file, every one or none (call under _writing(root)); then
+    remove the folders of `emptied` that are left empty."""
+    plan = {
+        "moves": [[str(s.relative_to(root)), str(t.relative_to(root))] for s, t in moves],
+        "emptied": [str(folder.relative_to(root)) for folder in emptied],
+    }
+    with _WorkFolder(root, MOVE_PREFIX) as work:
+        _write_plan(work, plan)
+        done = []
+        try:
+            for source, target in moves:
+                _move_file(source, target)
+                done.append((source, target))
+        except BaseException:
+            try:
+                for source, target in reversed(done):
+                    _move_file(target, source)
+                (work.path / _PLAN).unlink()  # undone: nothing for the next writer to finish
+            except OSError:
+                pass  # the plan stays: the next writer finishes the moves instead
+            raise
+        for folder in emptied:
+            _remove_if_empty(folder)
+
+
+def _finish_moves(root: Path, plan: dict) -> None:
+    """Finish the moves of a plan that a crash interrupted (idempotent)."""
+    for source, target in ((root / s, root / t) for s, t in plan["moves"]):
+        if not source.exists():
+            continue  # moved already
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _move_file(source, target)
+        elif os.path.samefile(source, target):
+            source.unlink()  # linked, not yet unlinked
+        elif target.stat().st_size == 0:
+            os.replace(source, target)  # the name reserved, not yet renamed onto
+        # else a file that is not this one took the name: it is not replaced
+    for folder in plan["emptied"]:
+        _remove_if_empty(root / folder)
+
+
+def _clean_bin(root: Path, older_than: float) -> int:
+    """Remove the bin entries older than `older_than` seconds; returns how many."""
+    removed = 0
+    cutoff = time.time() - older_than
+    for entry in _entries_all(root / BIN_FOLDER):
+        try:
+            old = entry.stat(follow_symlinks=False).st_mtime < cutoff
+            if old and _BIN_ENTRY.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+                removed += 1
+        except OSError:
+            continue  # tried again by the next clean-up
+    return removed
+
+
 def _inside_dataset(root: str | os.PathLike, path: str | os.PathLike) -> Path:
     root, path = Path(root).resolve(), Path(path).resolve()
     if path.parent.parent.parent != root or path.parent.parent.name not in SPLITS:
@@ -1237,10 +1428,14 @@ def _inside_dataset(root: str | os.PathLike, path: str | os.PathLike) -> Path:
 _OUR_NAME = re.compile(r"\d{8}-\d{6}-\d{6}-[0-9a-f]{8}\.png")
 
 
-def clean_temp_files(root: str | os.PathLike, older_than: float = STALE_TEMP_SECONDS) -> int:
+def clean_temp_files(
+    root: str | os.PathLike,
+    older_than: float = STALE_TEMP_SECONDS,
+    bin_older_than: float = BIN_KEEP_SECONDS,
+) -> int:
     """Remove what crashed saves and imports left (hidden temporary files older than
-    `older_than`, unfinished imports, half-done class deletions and renames); returns how many
-    were removed."""
+    `older_than`, unfinished imports, half-done class deletions, renames and deletes) and the
+    bin's deleted drawings older than `bin_older_than`; returns how many were removed."""
     root = Path(root)
     if not root.is_dir():
         return 0
@@ -1248,6 +1443,7 @@ def clean_temp_files(root: str | os.PathLike, older_than: float = STALE_TEMP_SEC
     cutoff = time.time() - older_than
     with dataset_lock(root):
         removed += _recover(root)
+        removed += _clean_bin(root, bin_older_than)
         for split in SPLITS:
             for folders in _class_folders_in(root / split).values():
                 for folder in folders:

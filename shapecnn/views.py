@@ -14,6 +14,8 @@ import functools
 import io
 import math
 import os
+import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -133,16 +135,94 @@ class Page:
     total: int
 
 
+def newest_first(root: str | os.PathLike, split: str, label: str) -> list[Path]:
+    """The drawings of root/split/label, newest first; only names are read."""
+    return dataset.list_images(root, split, label)[::-1]
+
+
+def page_of(paths: list[Path], number: int = 1, per_page: int = 24) -> Page:
+    """Page `number` of drawings in the order given (a number out of range: the nearest page)."""
+    pages = max(1, math.ceil(len(paths) / per_page))
+    number = min(max(1, int(number)), pages)
+    start = (number - 1) * per_page
+    return Page(paths[start : start + per_page], number, pages, len(paths))
+
+
 def page_of_images(
     root: str | os.PathLike, split: str, label: str, number: int = 1, per_page: int = 24
 ) -> Page:
     """The drawings on page `number` of root/split/label, newest first; only names are read."""
-    paths = dataset.list_images(root, split, label)
-    pages = max(1, math.ceil(len(paths) / per_page))
-    number = min(max(1, int(number)), pages)
-    newest_first = paths[::-1]
-    start = (number - 1) * per_page
-    return Page(newest_first[start : start + per_page], number, pages, len(paths))
+    return page_of(newest_first(root, split, label), number, per_page)
+
+
+# --- what the model says about saved drawings ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The model's answer for one saved drawing."""
+
+    label: str
+    confidence: float
+    unsure: bool = False
+
+
+# Per classifier (a new model is a new classifier, and its verdicts go with the old one):
+# {(path, mtime_ns, size): Verdict, or None for a file that cannot be read or is blank}.
+_VERDICTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_VERDICTS_LOCK = threading.Lock()
+_MAX_VERDICTS = 100_000
+_BATCH = 256
+
+
+def verdicts(classifier, paths: list[Path]) -> dict[Path, Verdict | None]:
+    """The classifier's verdict on each drawing file (None: unreadable, blank or gone). Each file
+    is decoded and predicted once per version and classifier, in batches: asking again after a
+    save costs a stat() per file and one prediction."""
+    with _VERDICTS_LOCK:
+        known = _VERDICTS.setdefault(classifier, {})
+        if len(known) > _MAX_VERDICTS:
+            known.clear()
+    found: dict[Path, Verdict | None] = {}
+    todo = []
+    for path in paths:
+        try:
+            info = Path(path).stat()
+        except OSError:
+            found[path] = None
+            continue
+        key = (str(path), info.st_mtime_ns, info.st_size)
+        if key in known:
+            found[path] = known[key]
+            continue
+        try:
+            todo.append((path, key, classifier.preprocess(path)))
+        except (ShapeCNNError, OSError):
+            found[path] = known[key] = None
+    for start in range(0, len(todo), _BATCH):
+        chunk = todo[start : start + _BATCH]
+        answers = classifier.predict_batch(np.stack([model_input for *_, model_input in chunk]))
+        for (path, key, _), answer in zip(chunk, answers, strict=True):
+            found[path] = known[key] = Verdict(answer.label, answer.confidence, answer.unsure)
+    return found
+
+
+def disagreeing_first(
+    paths: list[Path], label: str, verdicts_: dict[Path, Verdict | None]
+) -> list[Path]:
+    """The drawings the model disagrees with most first (likely mislabels): those it puts in
+    another class than `label`, the most confident first; then those it agrees with, the least
+    confident first; then those it could not read. Ties keep the order given."""
+
+    def disagreement(path: Path) -> tuple[int, float]:
+        verdict = verdicts_.get(path)
+        if verdict is None:
+            return (2, 0.0)
+        if verdict.label != label:
+            return (0, -verdict.confidence)
+        return (1, verdict.confidence)
+
+    return sorted(paths, key=disagreement)
 
 
 def thumbnail(path: str | os.PathLike, size: int = 84) -> Image.Image | None:
