@@ -48,6 +48,9 @@ class PageState:
     pending_browse_class: str | None = None
     # The files the last import skipped, (name, why), shown once under the uploader.
     import_report: list[tuple[str, str]] | None = None
+    # The Draw view's "look inside" panel is open: the network's layer maps and occlusion map
+    # under the prediction, on every stroke (off by default: it costs a stroke time).
+    look_inside: bool = False
 
 
 def current() -> PageState:
@@ -64,6 +67,7 @@ class Key:
     RECIPE_NAME = "recipe_name"
     BROWSE_CLASS = "browse_class"
     LEARN_AS_I_SAVE = "learn_as_i_save"
+    LOOK_INSIDE = "look_inside"
 
 
 def setting_key(setting: str, recipe: str) -> str:
