@@ -176,7 +176,8 @@ def inside_html(figures: list[dict]) -> str:
         f'<figcaption style="font-weight:600;font-size:.9rem;margin-bottom:.25rem">'
         f"{escape(f['title'])}</figcaption>"
         f'<img src="{f["picture_uri"]}" alt="{escape(f["title"])}" width="{int(f["width"])}" '
-        'style="image-rendering:pixelated;max-width:100%;height:auto;display:block">'
+        'style="image-rendering:pixelated;max-width:100%;height:auto;display:block;'
+        'outline:1px solid #c8c8c8">'
         f'<p style="font-size:.8rem;color:#555;margin:.25rem 0 0">{escape(f["sentence"])}</p>'
         "</figure>"
         for f in figures

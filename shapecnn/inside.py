@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageColor, ImageOps
+from PIL import Image, ImageColor
 
 from shapecnn.errors import ModelFileError
 from shapecnn.runtime import LAYER_OUTPUTS
@@ -34,8 +34,8 @@ PATCH = 6
 STRIDE = 2
 TINY = 1e-30  # probabilities below this count as this (float32 softmax underflows to 0)
 # Each map of a grid is shown about this many pixels a side, the occlusion map this wide.
-MAP_CELL = 40
-OCCLUSION_WIDTH = 130
+MAP_CELL = 44
+OCCLUSION_WIDTH = 120  # 5 px a pixel of the 24 x 24 input
 MAP_COLUMNS = 8
 # A layer's maps share one scale: paper white at 0, this colour at the layer's largest value.
 MAP_COLOUR = "#1b3a8c"
@@ -152,8 +152,9 @@ def occlusion_map(
 
 @dataclass(frozen=True)
 class Picture:
-    """A picture at one pixel per map pixel, and the width to show it at (hard pixel edges, as
-    CSS image-rendering: pixelated does): the browser enlarges it, so the PNG stays small."""
+    """A picture and the width to show it at: the browser doubles it with hard pixel edges (CSS
+    image-rendering: pixelated), so the PNG made after every stroke is a quarter of the pixels,
+    and a grid's lines stay 2 px thin."""
 
     image: Image.Image
     width: int
@@ -161,25 +162,26 @@ class Picture:
 
 def pictures(seen: Inside, model_input: np.ndarray) -> dict[str, Picture]:
     """The look inside as pictures, in the order a panel shows them: each layer's maps as a grid
-    (runtime.LAYER_OUTPUTS), then "occlusion", the drawing with its occlusion map over it."""
+    (runtime.LAYER_OUTPUTS), each map shown about MAP_CELL px a side; then "occlusion", the
+    drawing with its occlusion map over it."""
     shown = {}
     for name in LAYER_OUTPUTS:
         maps = seen.layers[name]
-        grid = map_grid(maps)
-        shown[name] = Picture(grid, grid.width * max(1, round(MAP_CELL / max(maps.shape[:2]))))
-    picture = occlusion_image(model_input, seen.occlusion)
-    shown["occlusion"] = Picture(picture, OCCLUSION_WIDTH)
+        grid = map_grid(maps, scale=max(1, round(MAP_CELL / 2 / max(maps.shape[:2]))))
+        shown[name] = Picture(grid, 2 * grid.width)
+    shown["occlusion"] = Picture(occlusion_image(model_input, seen.occlusion), OCCLUSION_WIDTH)
     return shown
 
 
-def map_grid(maps: np.ndarray, columns: int = MAP_COLUMNS) -> Image.Image:
-    """A layer's maps (H x W x channels) as one picture, one pixel per map pixel: a grid of
-    `columns` on light grey lines, every map on the layer's one scale from paper white (0) to
-    MAP_COLOUR (the layer's largest value). A map that stays white found nothing."""
+def map_grid(maps: np.ndarray, columns: int = MAP_COLUMNS, scale: int = 1) -> Image.Image:
+    """A layer's maps (H x W x channels) as one picture, each map pixel `scale` x `scale`: a
+    grid of `columns` on 1 px light grey lines, every map on the layer's one scale from paper
+    white (0) to MAP_COLOUR (the layer's largest value). A map that stays white found nothing."""
     maps = np.asarray(maps, np.float32)
-    height, width, count = maps.shape
     peak = float(maps.max())
     strength = np.clip(maps / peak, 0, 1) if peak > 0 else np.zeros_like(maps)
+    strength = strength.repeat(scale, axis=0).repeat(scale, axis=1)
+    height, width, count = strength.shape
     colour = np.array(ImageColor.getrgb(MAP_COLOUR), np.float32)
     tiles = 255 * (1 - strength[..., None]) + colour * strength[..., None]  # H x W x maps x RGB
     rows = -(-count // columns)
@@ -193,8 +195,8 @@ def map_grid(maps: np.ndarray, columns: int = MAP_COLUMNS) -> Image.Image:
 
 def occlusion_image(model_input: np.ndarray, occlusion: np.ndarray) -> Image.Image:
     """The model's input (its first channel) with the occlusion map over it, one pixel per input
-    pixel in a grey frame: red where erasing a part makes the network less sure of its answer,
-    blue where surer, the strongest the deepest."""
+    pixel: red where erasing a part makes the network less sure of its answer, blue where surer,
+    the strongest the deepest."""
     gray = np.asarray(model_input, np.float32)
     gray = gray[:, :, 0] if gray.ndim == 3 else gray
     paper = np.repeat(np.clip(gray, 0, 1)[:, :, None] * 255, 3, axis=2)
@@ -205,4 +207,4 @@ def occlusion_image(model_input: np.ndarray, occlusion: np.ndarray) -> Image.Ima
     # Ink stays visible under the colour: the colour is laid over paper at up to 70 %.
     alpha = 0.7 * strength[:, :, None]
     pixels = np.round(paper * (1 - alpha) + colour * alpha).astype(np.uint8)
-    return ImageOps.expand(Image.fromarray(pixels, mode="RGB"), border=1, fill=(190, 190, 190))
+    return Image.fromarray(pixels, mode="RGB")

@@ -211,14 +211,14 @@ def test_the_pictures_show_every_map_in_a_grid(models):
     seen = inside.look_inside(classifier, x)
     pictures = inside.pictures(seen, x)
     assert list(pictures) == [*LAYER_OUTPUTS, "occlusion"]
-    # One pixel per map pixel, 1 px lines: 32 maps of 22x22 in 8 columns of 4 rows, shown at
-    # about 40 px a map (the browser enlarges them).
+    # 1 px lines, each map pixel 1 x 1 (conv1, conv2: 22 and 20 px) or 2 x 2 (pooled, 10 px),
+    # in 8 columns; shown twice as wide by the browser.
     sizes = {name: (p.image.size, p.width) for name, p in pictures.items()}
     assert sizes == {
         "conv1": ((8 * 23 + 1, 4 * 23 + 1), 2 * (8 * 23 + 1)),
         "conv2": ((8 * 21 + 1, 8 * 21 + 1), 2 * (8 * 21 + 1)),
-        "pooled": ((8 * 11 + 1, 8 * 11 + 1), 4 * (8 * 11 + 1)),
-        "occlusion": ((26, 26), inside.OCCLUSION_WIDTH),
+        "pooled": ((8 * 21 + 1, 8 * 21 + 1), 2 * (8 * 21 + 1)),
+        "occlusion": ((24, 24), inside.OCCLUSION_WIDTH),
     }
     # Each map on the grid as the network computed it, on the layer's one scale.
     grid = np.asarray(pictures["conv1"].image, np.float32)
