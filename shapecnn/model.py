@@ -42,7 +42,7 @@ MAX_CLASSES = 1000
 MAX_JSON_DEPTH = 12
 # The export must agree with Keras on every check drawing (same top class, probabilities within).
 EXPORT_TOLERANCE = 1e-4
-# Drawings per Keras call while checking an export; the layer maps are compared on the first.
+# The layer maps of an export are compared with Keras' on this many of the check drawings.
 CHECK_SLICE = 32
 
 
@@ -309,18 +309,16 @@ def check_export(flatbuffer: bytes, model, inputs: np.ndarray) -> dict:
     what the panel shows is what the network computes. Returns how they agreed (the metadata's
     `export`: drawings, max_difference, and per layer map its largest relative difference).
     """
+    from shapecnn._tensorflow import keras
     from shapecnn.runtime import LAYER_OUTPUTS, Runtime
 
     runtime = Runtime(flatbuffer, name="the export")
     inputs = np.asarray(inputs, np.float32)
     network = export_model(model)
-    # In slices: the maps of hundreds of drawings would take hundreds of MB; they are compared
-    # on the first slice.
-    slices = [
-        network(inputs[s : s + CHECK_SLICE], training=False)
-        for s in range(0, len(inputs), CHECK_SLICE)
-    ]
-    expected = np.concatenate([np.asarray(outputs[0]) for outputs in slices]) if slices else None
+    # The probabilities of every drawing in one call, as before the maps were exported; the
+    # maps (tens of kB a drawing) on the first CHECK_SLICE drawings only.
+    probabilities = keras.Model(network.inputs[0], network.outputs[0])
+    expected = np.asarray(probabilities(inputs, training=False)) if len(inputs) else None
     got = runtime.run(inputs)["probabilities"]
     difference = float(np.max(np.abs(expected - got))) if len(inputs) else 0.0
     same_top = bool(np.all(expected.argmax(1) == got.argmax(1))) if len(inputs) else True
@@ -330,7 +328,8 @@ def check_export(flatbuffer: bytes, model, inputs: np.ndarray) -> dict:
             f"{difference:.2e}, allowed {EXPORT_TOLERANCE}; same top class: {same_top})"
         )
     # A network without two convolutions and a pooling after them has no maps to show.
-    maps = [output for output in map(np.asarray, slices[0] if slices else []) if output.ndim == 4]
+    first = network(inputs[:CHECK_SLICE], training=False) if len(inputs) else []
+    maps = [output for output in map(np.asarray, first) if output.ndim == 4]
     if maps and set(runtime.layer_shapes) != set(LAYER_OUTPUTS):
         raise ModelFileError("the LiteRT export lacks the layer maps of the look inside")
     got = runtime.run(inputs[:CHECK_SLICE], layers=True) if maps else {}

@@ -120,6 +120,17 @@ def test_the_export_has_each_layers_maps_checked_against_keras(models, architect
     assert checked["drawings"] == 8  # the test drawings
 
 
+def test_an_export_without_the_maps_is_refused_for_a_network_that_has_them(models, old_model):
+    from shapecnn.errors import ModelFileError
+    from shapecnn.model import check_export, read_model_file
+
+    network = Classifier.load(models["tutorial"]).model
+    x = np.stack([Classifier.load(models["tutorial"]).preprocess(marked_square(1, True))])
+    with pytest.raises(ModelFileError, match="lacks the layer maps of the look inside"):
+        check_export(read_model_file(old_model).flatbuffer, network, x)
+    assert check_export(read_model_file(models["tutorial"]).flatbuffer, network, x)["layers"]
+
+
 @pytest.mark.parametrize("architecture", ["tutorial", "base"])
 def test_the_maps_are_what_the_keras_layers_compute(models, architecture):
     from shapecnn._tensorflow import keras
