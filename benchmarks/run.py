@@ -42,6 +42,7 @@ BENCHMARKS = {
     "training_loops": "bench_training_loops",
     "prediction": "bench_prediction",
     "runtime": "bench_runtime",
+    "inside": "bench_inside",
     "scale": "bench_scale",
     "page": "bench_page",
     "load": "bench_load",

@@ -24,7 +24,7 @@ from page.common import (
     warm_training_process,
 )
 from page.train import follow, model_summary, train_button
-from shapecnn import dataset, jobs, views
+from shapecnn import dataset, inside, jobs, views
 from shapecnn.config import LEARN_AS_YOU_SAVE, SPLITS, resolve_recipe
 from shapecnn.errors import BlankDrawingError, ShapeCNNError
 
@@ -134,7 +134,60 @@ def prediction_section(settings: Settings, drawing, training: bool) -> views.Pre
             "Training shows the network versions like these of every drawing: slightly turned, "
             "resized, stretched, sheared, shifted and with thicker strokes."
         )
+    inside_section(classifier if stamp is not None else None, prediction)
     return prediction
+
+
+def inside_section(classifier, prediction: views.Prediction) -> None:
+    """The look inside, under the prediction when its toggle is on (off by default, kept in the
+    session's PageState): the layer maps and the occlusion map of the drawing, from the same
+    runtime that made the prediction. `classifier` is None for the starter predictions."""
+    session = state.current()
+    shown = st.toggle(
+        templates.INSIDE_TOGGLE,
+        value=session.look_inside,
+        key=state.Key.LOOK_INSIDE,
+        help=templates.INSIDE_HELP,
+        on_change=remember_look_inside,
+    )
+    if not shown:
+        return
+    if classifier is None:
+        st.caption(templates.INSIDE_NO_MODEL)
+        return
+    try:
+        seen = inside.look_inside(classifier, prediction.model_input)
+    except inside.NoLayerOutputsError:
+        st.caption(templates.INSIDE_NO_LAYERS)
+        return
+    pictures = inside.pictures(seen, prediction.model_input)
+    figures = []
+    for key, picture in pictures.items():
+        title, sentence = templates.INSIDE_TEXT[key]
+        if key == "occlusion":
+            values = {
+                "patch": inside.PATCH,
+                "patches": seen.patches,
+                "label": seen.label,
+                "lowest": f"{seen.lowest:.0%}",
+            }
+        else:
+            height, width, count = seen.layers[key].shape
+            values = {"count": count, "height": height, "width": width}
+        figures.append(
+            {
+                "key": key,
+                "title": title.format(**values),
+                "sentence": sentence.format(**values),
+                "picture_uri": views.png_data_uri(picture.image),
+                "width": picture.width,
+            }
+        )
+    st.html(templates.inside_html(figures))
+
+
+def remember_look_inside() -> None:
+    state.current().look_inside = bool(st.session_state[state.Key.LOOK_INSIDE])
 
 
 @st.fragment

@@ -85,6 +85,9 @@ class PageState:
     picked: set[str] = field(default_factory=set)
     # What the last delete in the Drawings view put in the bin: its Undo button brings it back.
     last_delete: LastDelete | None = None
+    # The Draw view's "look inside" panel is open: the network's layer maps and occlusion map
+    # under the prediction, on every stroke (off by default: it costs a stroke time).
+    look_inside: bool = False
 
 
 def current() -> PageState:
@@ -102,6 +105,7 @@ class Key:
     BROWSE_CLASS = "browse_class"
     BROWSE_ORDER = "browse_order"
     LEARN_AS_I_SAVE = "learn_as_i_save"
+    LOOK_INSIDE = "look_inside"
 
 
 def setting_key(setting: str, recipe: str) -> str:

@@ -308,3 +308,60 @@ def thumbnail_verdict(
         'white-space:nowrap;overflow:hidden;text-overflow:ellipsis">'
         f"{escape(said)} {confidence:.0%}</p>"
     )
+
+
+# The look inside (Draw view): a heading per picture and one sentence on what the layer does,
+# filled in with what the model's own network has (counts of maps, their size).
+INSIDE_TOGGLE = "Look inside the network"
+INSIDE_HELP = (
+    "What each layer of the network makes of the drawing, and which parts of the drawing the "
+    "answer rests on; it costs each stroke a few tens of milliseconds."
+)
+INSIDE_NO_LAYERS = "This model file has no layer outputs; train again to see inside."
+INSIDE_NO_MODEL = "No model trained yet: train one to see inside its network."
+INSIDE_TEXT = {
+    "conv1": (
+        "First convolution: {count} maps of {height}x{width}",
+        "Each of {count} small 3x3 filters slides over the 24x24 drawing and lights up where it "
+        "finds its own pattern: an edge at one angle, the end of a line, a dark spot.",
+    ),
+    "conv2": (
+        "Second convolution: {count} maps of {height}x{width}",
+        "Each of {count} filters reads all of the first layer's maps at once, so it answers to "
+        "bigger patterns built from theirs: a corner, a curve, two strokes meeting.",
+    ),
+    "pooled": (
+        "Pooled: {count} maps of {height}x{width}",
+        "Max-pooling keeps the strongest response of each 2x2 block of the second layer's maps: "
+        "they shrink to half, and a pattern moved by a pixel still counts.",
+    ),
+    "occlusion": (
+        "What the answer rests on",
+        "Each {patch}x{patch} part of the drawing was erased in turn ({patches} copies, one run "
+        "of the network): red where erasing it makes the network less sure of “{label}”, blue "
+        "where surer, and the part it leans on most, erased alone, leaves {label} at {lowest}.",
+    ),
+}
+INSIDE_LEGEND = "Maps: white is nothing found, darker blue a stronger response (one scale a layer)."
+
+
+def inside_html(figures: list[dict]) -> str:
+    """The look inside as one element: per figure (key, title, sentence, picture data URI and
+    the width to show it at) a heading, the picture and its sentence, side by side as the width
+    allows."""
+    parts = "".join(
+        f'<figure data-inside="{escape(f["key"])}" style="margin:0;flex:1 1 20rem;max-width:26rem">'
+        f'<figcaption style="font-weight:600;font-size:.9rem;margin-bottom:.25rem">'
+        f"{escape(f['title'])}</figcaption>"
+        f'<img src="{f["picture_uri"]}" alt="{escape(f["title"])}" width="{int(f["width"])}" '
+        'style="image-rendering:pixelated;max-width:100%;height:auto;display:block;'
+        'outline:1px solid #c8c8c8">'
+        f'<p style="font-size:.8rem;color:#555;margin:.25rem 0 0">{escape(f["sentence"])}</p>'
+        "</figure>"
+        for f in figures
+    )
+    return (
+        '<div data-inside-panel style="display:flex;flex-wrap:wrap;gap:1rem 1.5rem;'
+        f'margin-top:.5rem">{parts}</div>'
+        f'<p style="font-size:.75rem;color:#808495;margin:.5rem 0 0">{escape(INSIDE_LEGEND)}</p>'
+    )

@@ -2,7 +2,8 @@
 
 Both are made by Keras' own exporter (`model.export(..., format=...)`) from the network the
 model file holds, with the outputs the page's runtime uses: output 0 the probabilities (in the
-model's class order, metadata.class_names), output 1 the features of its last hidden layer.
+model's class order, metadata.class_names), output 1 the features of its last hidden layer, and
+last the layer maps of the look inside (shapecnn.inside; shapecnn.runtime names them all).
 LiteRT is the model file's own export (checked against Keras when it was saved); files from
 before it existed are exported again. Before an export is handed out it is run with its own
 runtime (ai-edge-litert, onnxruntime) on the model's test drawings and compared with Keras: the

@@ -123,14 +123,21 @@ class Classifier:
         """What the model sees for this drawing (size x size x channels, white 1.0, ink 0.0)."""
         return preprocess(image, self.preprocess_config)
 
-    def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+    @property
+    def has_layers(self) -> bool:
+        """Whether `run(..., layers=True)` gives the layer maps of the look inside (models saved
+        before it was added have none)."""
+        return self._runtime is not None and self._runtime.has_layers
+
+    def run(self, batch: np.ndarray, *, layers: bool = False) -> dict[str, np.ndarray]:
         """The network's outputs for a batch of preprocessed inputs: probabilities (N x
-        classes) and, where the model has them, embedding (N x D)."""
+        classes) and, where the model has them, embedding (N x D); with `layers`, the layer
+        maps too where it has them (runtime.LAYER_OUTPUTS, N x H x W x channels)."""
         batch = np.asarray(batch, dtype=np.float32)
         if batch.ndim != 4 or batch.shape[1:] != self._input_shape:
             raise ValueError(f"inputs must be N x {self._input_shape}, got {batch.shape}")
         if self._runtime is not None:
-            return self._runtime.run(batch)
+            return self._runtime.run(batch, layers=layers)
         return {"probabilities": self._tensorflow_forward(batch)}
 
     def predict_preprocessed(self, batch: np.ndarray) -> np.ndarray:
@@ -233,7 +240,11 @@ class StarterClassifier(Classifier):
     def model(self):
         raise ModelFileError("the starter predictions have no Keras model: train one first")
 
-    def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+    @property
+    def has_layers(self) -> bool:
+        return False  # the shape base's own export has no layer maps
+
+    def run(self, batch: np.ndarray, *, layers: bool = False) -> dict[str, np.ndarray]:
         batch = np.asarray(batch, dtype=np.float32)
         if batch.ndim != 4 or batch.shape[1:] != self._input_shape:
             raise ValueError(f"inputs must be N x {self._input_shape}, got {batch.shape}")

@@ -42,6 +42,8 @@ MAX_CLASSES = 1000
 MAX_JSON_DEPTH = 12
 # The export must agree with Keras on every check drawing (same top class, probabilities within).
 EXPORT_TOLERANCE = 1e-4
+# The layer maps of an export are compared with Keras' on this many of the check drawings.
+CHECK_SLICE = 32
 
 
 @dataclass
@@ -245,16 +247,46 @@ def build_model(
 
 
 def export_model(model):
-    """The Keras model as exported for prediction: its probabilities and, for the runtime's
-    "not sure" test and for the look inside, the features its last hidden layer computes."""
+    """The Keras model as exported for prediction. Its outputs, in this order (shapecnn.runtime
+    names them): the probabilities; the features its last hidden layer computes, for the
+    runtime's "not sure" test; the shape base's kinds, where the model has them; then, for the
+    look inside (shapecnn.inside), the maps of its first convolution, of its second, and of the
+    pooling after that (the tutorial CNN's MaxPooling2D; the shape base's pool2)."""
     from shapecnn._tensorflow import keras
 
-    if len(model.outputs) > 1:
-        return model
-    features = model.get_layer("embedding") if _has_layer(model, "embedding") else None
-    if features is None:
-        features = model.layers[-2]  # the tutorial's Dense(128)
-    return keras.Model(model.inputs[0], [model.outputs[0], features.output], name="export")
+    if _has_layer(model, "shape_base"):
+        # Trained from the shape base: drawing -> shape_base -> [embedding, kinds], and the
+        # head on the embedding. The export is built on the base's own graph, where its
+        # convolutions are, with the head applied there: one pass computes every output.
+        base = model.get_layer("shape_base")
+        embedding = base.get_layer("embedding").output
+        head = model.get_layer("probabilities")
+        graph, vectors = base, [head(embedding), embedding, base.get_layer("kinds").output]
+    elif len(model.outputs) > 1:
+        graph, vectors = model, list(model.outputs)
+    else:
+        features = model.get_layer("embedding") if _has_layer(model, "embedding") else None
+        if features is None:
+            features = model.layers[-2]  # the tutorial's Dense(128)
+        graph, vectors = model, [model.outputs[0], features.output]
+    maps = [layer.output for layer in inside_layers(graph)]
+    return keras.Model(graph.inputs[0], [*vectors, *maps], name="export")
+
+
+def inside_layers(model) -> list:
+    """[first convolution, second convolution, the first pooling after the second] of a network,
+    the layers whose maps the look inside shows; [] for a network without them."""
+    from shapecnn._tensorflow import keras
+
+    layers = model.layers
+    convolutions = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Conv2D)]
+    if len(convolutions) < 2:
+        return []
+    pooling = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+    after = [layer for layer in layers[convolutions[1] + 1 :] if isinstance(layer, pooling)]
+    if not after:
+        return []
+    return [layers[convolutions[0]], layers[convolutions[1]], after[0]]
 
 
 def _has_layer(model, name: str) -> bool:
@@ -273,12 +305,23 @@ def export_litert(model) -> bytes:
 
 
 def check_export(flatbuffer: bytes, model, inputs: np.ndarray) -> dict:
-    """Run the export with its runtime against Keras on `inputs`; raises when they disagree."""
-    from shapecnn.runtime import Runtime
+    """Run the export with its runtime against Keras on `inputs`; raises when they disagree.
+
+    The probabilities must agree within EXPORT_TOLERANCE with the same top class, and the layer
+    maps of the look inside (shapecnn.inside) within EXPORT_TOLERANCE of their largest value:
+    what the panel shows is what the network computes. Returns how they agreed (the metadata's
+    `export`: drawings, max_difference, and per layer map its largest relative difference).
+    """
+    from shapecnn._tensorflow import keras
+    from shapecnn.runtime import LAYER_OUTPUTS, Runtime
 
     runtime = Runtime(flatbuffer, name="the export")
     inputs = np.asarray(inputs, np.float32)
-    expected = np.asarray(export_model(model)(inputs, training=False)[0])
+    network = export_model(model)
+    # The probabilities of every drawing in one call, as before the maps were exported; the
+    # maps (tens of kB a drawing) on the first CHECK_SLICE drawings only.
+    probabilities = keras.Model(network.inputs[0], network.outputs[0])
+    expected = np.asarray(probabilities(inputs, training=False)) if len(inputs) else None
     got = runtime.run(inputs)["probabilities"]
     difference = float(np.max(np.abs(expected - got))) if len(inputs) else 0.0
     same_top = bool(np.all(expected.argmax(1) == got.argmax(1))) if len(inputs) else True
@@ -287,7 +330,28 @@ def check_export(flatbuffer: bytes, model, inputs: np.ndarray) -> dict:
             f"the LiteRT export disagrees with Keras (max probability difference "
             f"{difference:.2e}, allowed {EXPORT_TOLERANCE}; same top class: {same_top})"
         )
-    return {"format": "litert", "drawings": len(inputs), "max_difference": difference}
+    # A network without two convolutions and a pooling after them has no maps to show.
+    first = network(inputs[:CHECK_SLICE], training=False) if len(inputs) else []
+    maps = [output for output in map(np.asarray, first) if output.ndim == 4]
+    if maps and set(runtime.layer_shapes) != set(LAYER_OUTPUTS):
+        raise ModelFileError("the LiteRT export lacks the layer maps of the look inside")
+    got = runtime.run(inputs[:CHECK_SLICE], layers=True) if maps else {}
+    layers = {}
+    for name, want in zip(LAYER_OUTPUTS, maps, strict=True):
+        scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
+        off = float(np.max(np.abs(want - got[name]))) / scale if want.size else 0.0
+        if not off <= EXPORT_TOLERANCE:
+            raise ModelFileError(
+                f"the LiteRT export's {name} maps disagree with Keras (max difference "
+                f"{off:.2e} of their largest value, allowed {EXPORT_TOLERANCE})"
+            )
+        layers[name] = round(off, 9)
+    return {
+        "format": "litert",
+        "drawings": len(inputs),
+        "max_difference": difference,
+        "layers": layers,
+    }
 
 
 def save_model(

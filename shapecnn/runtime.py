@@ -23,17 +23,24 @@ import numpy as np
 from shapecnn._quiet import native_output_silenced
 from shapecnn.errors import ModelFileError
 
-# Output names of an exported model, in the order the Keras model returns them; the shape base's
-# own export has the embedding alone.
-OUTPUTS = ("probabilities", "embedding", "kinds")
+# Output names of an exported model, in the order the Keras model returns them: first its vectors
+# (N x width: the probabilities, the features of its last hidden layer, and where it has them the
+# shape base's kinds), then, in models saved since the look inside (shapecnn.inside), the maps of
+# three of its layers (N x H x W x channels): the first convolution's, the second's, and those
+# maps pooled. The shape base's own export has the embedding and kinds alone.
+LAYER_OUTPUTS = ("conv1", "conv2", "pooled")
+OUTPUTS = ("probabilities", "embedding", "kinds", *LAYER_OUTPUTS)
 BASE_OUTPUTS = ("embedding", "kinds")
 
 
 class Runtime:
     """A LiteRT interpreter over one exported network; thread-safe, one thread of arithmetic.
 
-    `run(batch)` returns {"probabilities": N x classes, and where exported "embedding": N x D,
-    "kinds": N x the base's kinds} (the shape base's own export: embedding and kinds).
+    `run(batch)` returns the vectors: {"probabilities": N x classes, and where exported
+    "embedding": N x D, "kinds": N x the base's kinds} (the shape base's own export: embedding and
+    kinds); `run(batch, layers=True)` the layer maps as well, where the export has them
+    (`has_layers`). Only the outputs asked for are copied out of the interpreter: a prediction
+    costs what it did before the maps were exported (benchmarks/RESULTS.md, "The look inside").
     """
 
     def __init__(self, flatbuffer: bytes, *, name: str = "the model", outputs=OUTPUTS):
@@ -48,27 +55,46 @@ class Runtime:
         except (ValueError, RuntimeError) as error:
             raise ModelFileError(f"{name}: its exported network cannot be run ({error})") from None
         try:
-            self._runner = self._interpreter.get_signature_runner("serving_default")
+            runner = self._interpreter.get_signature_runner("serving_default")
         except ValueError:
             raise ModelFileError(f"{name}: its exported network has no serving signature") from None
-        inputs = self._runner.get_input_details()
+        inputs = runner.get_input_details()
+        outputs_found = runner.get_output_details()
+        # The runner holds the interpreter's internals, and while anything does the interpreter
+        # refuses to run: the signature tells which tensors are which, the interpreter runs them.
+        del runner
         if len(inputs) != 1:
             raise ModelFileError(f"{name}: its exported network must take one input")
-        ((self._input_name, detail),) = inputs.items()
+        ((detail),) = inputs.values()
         if len(detail["shape"]) != 4:
             raise ModelFileError(f"{name}: its exported network must take N x H x W x C input")
-        self.input_shape = tuple(int(n) for n in detail["shape"][1:])
-        # Keras' exporter names the outputs output_0, output_1 ... in the model's output order.
-        names = outputs
-        outputs = self._runner.get_output_details()
-        self._outputs = {
-            key: f"output_{i}" for i, key in enumerate(names) if f"output_{i}" in outputs
-        }
-        if names[0] not in self._outputs:
-            raise ModelFileError(f"{name}: its exported network has no {names[0]} output")
-        self.output_sizes = {
-            key: int(outputs[tensor]["shape"][-1]) for key, tensor in self._outputs.items()
-        }
+        main_inputs = self._interpreter.get_input_details()
+        if len(main_inputs) != 1 or main_inputs[0]["index"] != detail["index"]:
+            raise ModelFileError(f"{name}: its serving signature is not its main graph")
+        self._input_index = detail["index"]
+        self._batch_shape = tuple(int(n) for n in detail["shape"])
+        self.input_shape = self._batch_shape[1:]
+        # Keras' exporter names the outputs output_0, output_1 ... in the model's output order:
+        # the vectors take the vector names in order, the maps the map names.
+        ordered = [
+            outputs_found[f"output_{i}"]
+            for i in range(len(outputs_found))
+            if f"output_{i}" in outputs_found
+        ]
+        vectors = [d for d in ordered if len(d["shape"]) == 2]
+        maps = [d for d in ordered if len(d["shape"]) == 4]
+        vector_names = [n for n in outputs if n not in LAYER_OUTPUTS]
+        map_names = [n for n in outputs if n in LAYER_OUTPUTS]
+        self._vectors = {key: d["index"] for key, d in zip(vector_names, vectors, strict=False)}
+        self._maps = {}
+        if len(maps) == len(map_names):
+            self._maps = {key: d["index"] for key, d in zip(map_names, maps, strict=True)}
+        if vector_names[0] not in self._vectors:
+            raise ModelFileError(f"{name}: its exported network has no {vector_names[0]} output")
+        shapes = {d["index"]: tuple(int(n) for n in d["shape"][1:]) for d in ordered}
+        self.output_sizes = {key: shapes[index][-1] for key, index in self._vectors.items()}
+        # The maps' shapes (H, W, channels), {} for an export without them.
+        self.layer_shapes = {key: shapes[index] for key, index in self._maps.items()}
         # The interpreter holds one set of tensors: one call at a time.
         self._lock = threading.Lock()
         # The first call creates the XNNPACK delegate, which says so on descriptor 2.
@@ -81,12 +107,27 @@ class Runtime:
 
     @property
     def has_embedding(self) -> bool:
-        return "embedding" in self._outputs
+        return "embedding" in self._vectors
 
-    def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+    @property
+    def has_layers(self) -> bool:
+        """Whether the export has the layer maps (models saved before the look inside do not)."""
+        return bool(self._maps)
+
+    def run(self, batch: np.ndarray, *, layers: bool = False) -> dict[str, np.ndarray]:
+        """The network's outputs for a batch: the vectors, and with `layers` the layer maps too
+        (none for an export without them)."""
         batch = np.ascontiguousarray(batch, dtype=np.float32)
         if batch.ndim != 4 or batch.shape[1:] != self.input_shape:
             raise ValueError(f"input must be N x {self.input_shape}, got {batch.shape}")
+        wanted = {**self._vectors, **(self._maps if layers else {})}
+        interpreter = self._interpreter
         with self._lock:
-            result = self._runner(**{self._input_name: batch})
-        return {key: np.array(result[tensor]) for key, tensor in self._outputs.items()}
+            if batch.shape != self._batch_shape:
+                interpreter.resize_tensor_input(self._input_index, batch.shape)
+                interpreter.allocate_tensors()
+                self._batch_shape = batch.shape
+            interpreter.set_tensor(self._input_index, batch)
+            interpreter.invoke()
+            # get_tensor copies: nothing returned points into the interpreter's memory.
+            return {key: interpreter.get_tensor(index) for key, index in wanted.items()}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("training", "training_loops", "prediction", "runtime", "scale", "page")
+BENCHMARKS = ("training", "training_loops", "prediction", "runtime", "inside", "scale", "page")
 
 
 @pytest.mark.slow
