@@ -22,6 +22,7 @@ from page.common import (
     short_error,
     shown,
 )
+from page.datasets import for_new_drawings
 from shapecnn import dataset, views
 from shapecnn.config import SPLITS
 from shapecnn.errors import ShapeCNNError
@@ -97,6 +98,7 @@ def import_section(settings: Settings, classes: list[str]) -> None:
 
 def import_drawings(settings: Settings, uploads: list, label: str) -> None:
     try:
+        settings = for_new_drawings(settings)  # never into the starter as shipped
         with st.spinner("Checking and importing the drawings"):
             report = dataset.import_uploads(
                 settings.data, [(upload.name, upload.getvalue()) for upload in uploads], label

@@ -48,6 +48,9 @@ class PageState:
     pending_browse_class: str | None = None
     # The files the last import skipped, (name, why), shown once under the uploader.
     import_report: list[tuple[str, str]] | None = None
+    # The dataset just made (on the page, or by the first save into the starter): the dataset
+    # box selects it on the next run.
+    pending_dataset: str | None = None
 
 
 def current() -> PageState:
@@ -60,6 +63,7 @@ class Key:
     and the browser tests by the class `st-key-<key>` Streamlit gives each widget)."""
 
     VIEW = "view"
+    DATASET = "dataset"
     LABEL_CHOICE = "label_choice"
     RECIPE_NAME = "recipe_name"
     BROWSE_CLASS = "browse_class"
