@@ -104,31 +104,40 @@ def for_dataset(settings: Settings, name: str) -> Settings:
 
 
 def dataset_picker(settings: Settings) -> Settings:
-    """The dataset box (kept in the address) and New dataset; returns the picked dataset's
-    Settings."""
+    """The dataset box (kept in the address) and New dataset, side by side also on a phone;
+    returns the picked dataset's Settings."""
     session = state.current()
     names = dataset_names(settings)
     pending, session.pending_dataset = session.pending_dataset, None
     if pending in names:
         state.set_widget_value(state.Key.DATASET, pending)
-    name = st.selectbox(
-        "Dataset",
-        names,
-        key=state.Key.DATASET,
-        bind="query-params",
-        width=220,
-        help="Each dataset has its own drawings and its own model. "
-        f"They live in `{shown(datasets_folder(settings))}`.",
-    )
-    picked = for_dataset(settings, name)
-    with st.popover("New dataset", icon=":material/add:"):
-        new_dataset_form(settings)
-    if is_starter(picked):
-        st.caption(
-            f"The starter drawings, kept as shipped: your first save makes **{MY_DATASET}**, "
-            "your own copy of them."
+    with st.container(horizontal=True, gap="small", width="content"):
+        name = st.selectbox(
+            "Dataset",
+            names,
+            key=state.Key.DATASET,
+            bind="query-params",
+            icon=":material/folder:",
+            label_visibility="collapsed",
+            width=200,
         )
-    return picked
+        with st.popover("New dataset", icon=":material/add:"):
+            st.caption(datasets_note(settings))
+            new_dataset_form(settings)
+    return for_dataset(settings, name)
+
+
+def datasets_note(settings: Settings) -> str:
+    starter = (
+        f" The starter drawings (`{settings.starter.name}`) stay as shipped: the first save into "
+        f"them makes **{MY_DATASET}**, your own copy of them."
+        if _absolute(settings.starter).parent == datasets_folder(settings)
+        else ""
+    )
+    return (
+        "The dataset: each has its own drawings and its own model. They live in "
+        f"`{shown(datasets_folder(settings))}`.{starter}"
+    )
 
 
 def new_dataset_form(settings: Settings) -> None:
