@@ -1318,12 +1318,13 @@ def validate_dataset_name(name: object) -> str:
 
 
 def list_datasets(folder: str | os.PathLike) -> list[str]:
-    """The names (NFC, sorted) of the datasets directly inside `folder`: its visible folders that
-    hold a train/ or test/ folder, drawings in them or not."""
+    """The names of the datasets directly inside `folder`, sorted: its visible folders that hold
+    a train/ or test/ folder, drawings in them or not. Names are as on disk (folder / name is
+    the dataset, whatever Unicode form made it)."""
     found = []
     for entry in _entries(Path(folder)):
         if _kind(entry) == "dir" and any((Path(entry.path) / s).is_dir() for s in SPLITS):
-            found.append(_nfc(entry.name))
+            found.append(entry.name)
     return sorted(found)
 
 

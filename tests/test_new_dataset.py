@@ -168,3 +168,12 @@ def test_the_cli_makes_a_copy_and_refuses_in_one_line(tmp_path, source, capsys):
 def test_the_cli_puts_new_datasets_beside_the_starter_by_default():
     args = cli.build_parser().parse_args(["new-dataset", "mine"])
     assert args.folder == DEFAULT_DATA.parent and args.source is None
+
+
+def test_a_dataset_named_by_macos_is_listed_under_its_name_on_disk(tmp_path):
+    decomposed = unicodedata.normalize("NFD", "café")
+    (tmp_path / decomposed / "train").mkdir(parents=True)
+    (name,) = dataset.list_datasets(tmp_path)
+    assert name == decomposed and (tmp_path / name / "train").is_dir()
+    with pytest.raises(DatasetError, match="exists already"):
+        dataset.create_dataset(tmp_path, "café")  # typed on Linux: the same dataset
