@@ -4,10 +4,11 @@
     streamlit run app.py -- --data DIR --model PATH       # your own folders
 
 Without arguments after `--`, the environment variables SHAPECNN_DATA and SHAPECNN_MODEL are
-used, then the command line's defaults. This file is the frame: the page's settings, the
-arguments, and the choice between the views, each a module of the `page` package (page/__init__.py
-lists them). The work (predicting, saving, training, thumbnails) is done by the shapecnn package,
-which never imports streamlit.
+used, then the command line's defaults. The datasets beside DIR can be picked on the page, each
+with its own model beside PATH, which is DIR's (page/datasets.py). This file is the frame: the
+page's settings, the arguments, and the choice of the view and the dataset, each view a module of
+the `page` package (page/__init__.py lists them). The work (predicting, saving, training,
+thumbnails) is done by the shapecnn package, which never imports streamlit.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import streamlit as st
 
 from page import state, templates
 from page.common import Settings, clean_leftovers, job_registry, show_flashes
+from page.datasets import dataset_picker
 from page.draw import CANVAS_SIZE, STROKE_WIDTH, draw_view, keep_drawing
 from page.drawings import drawings_view
 from page.train import train_view
@@ -44,13 +46,25 @@ def parse_settings(argv: list[str] | None = None, environ=None) -> Settings:
         "--model", type=Path, default=Path(environ.get("SHAPECNN_MODEL") or DEFAULT_MODEL)
     )
     parser.add_argument(
+        "--starter",
+        type=Path,
+        default=Path(environ.get("SHAPECNN_STARTER") or DEFAULT_DATA),
+        help="the starter drawings, kept as they are: the first save into them makes a copy, "
+        "and a new dataset can start as a copy of them",
+    )
+    parser.add_argument(
         "--no-first-model",
         action="store_true",
         default=environ.get("SHAPECNN_FIRST_MODEL", "1") == "0",
         help="with no model file, wait for Train instead of training a first model by itself",
     )
     args, _unknown = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    return Settings(data=args.data, model=args.model, first_model=not args.no_first_model)
+    return Settings(
+        data=args.data,
+        model=args.model,
+        first_model=not args.no_first_model,
+        starter=args.starter,
+    )
 
 
 def main() -> None:
@@ -59,6 +73,21 @@ def main() -> None:
     )
     settings = parse_settings()
     show_flashes()
+    st.html(templates.PAGE_STYLE, unsafe_allow_javascript=True)
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
+        # One view at a time: Draw (the default), Train or Drawings, and the dataset they show.
+        # Both are in the address (?view=Train&dataset=letters), so a bookmark opens on them and
+        # the browser's back button works.
+        view = st.segmented_control(
+            "View",
+            VIEWS,
+            default=VIEWS[0],
+            required=True,
+            key=state.Key.VIEW,
+            bind="query-params",
+            label_visibility="collapsed",
+        )
+        settings = dataset_picker(settings)
     counts = dataset.count_images(settings.data)
     classes = list(counts)
     job = job_registry().latest(settings.model)
@@ -66,18 +95,6 @@ def main() -> None:
 
     clean_leftovers(str(settings.data))
 
-    st.html(templates.PAGE_STYLE, unsafe_allow_javascript=True)
-    # One view at a time: Draw (the default), Train or Drawings. The choice is in the address
-    # (?view=Train), so a view can be bookmarked and the browser's back button works.
-    view = st.segmented_control(
-        "View",
-        VIEWS,
-        default=VIEWS[0],
-        required=True,
-        key=state.Key.VIEW,
-        bind="query-params",
-        label_visibility="collapsed",
-    )
     if view == "Draw":
         draw_view(settings, counts, training)
     else:

@@ -3,6 +3,7 @@
     state.py      the session state, typed: every value the page keeps between reruns
     templates.py  the hand-written HTML, CSS, JavaScript and Vega-Lite specs
     common.py     the settings, cached singletons (job registry, classifier) and toasts
+    datasets.py   the dataset picker, New dataset, and the starter kept as shipped
     draw.py       the Draw view: canvas, live prediction, label and save, Train
     train.py      the Train view: recipe, progress, the model; starting a run
     results.py    the Train view's results: metrics, curves, heat map, warnings, and fixing

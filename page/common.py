@@ -13,6 +13,7 @@ import streamlit as st
 
 from page import state, templates
 from shapecnn import dataset, jobs, views
+from shapecnn.config import DEFAULT_DATA
 
 # Thumbnails in the Drawings view and under the Train view's results: as many to a row as the
 # width holds (a row that wraps), so a phone shows three and a wide screen twenty.
@@ -24,11 +25,17 @@ NEW_CLASS = "+ New class…"
 
 @dataclass(frozen=True)
 class Settings:
+    # The dataset the page shows and its model file (page/datasets.py: the one picked at the top).
     data: Path
     model: Path
     # With no model file, train a first one by itself when the Draw view opens (the starter
     # predictions answer meanwhile). Off: a teacher presses Train as part of the lesson.
     first_model: bool = True
+    # The shipped starter drawings: a new dataset can start as a copy of them, and the page
+    # saves no new drawing into this folder (the first save starts a copy; page/datasets.py).
+    starter: Path = DEFAULT_DATA
+    # (--data, --model) while the page shows another dataset; None while it shows that one.
+    given: tuple[Path, Path] | None = None
 
 
 def shown(path: Path) -> str:
@@ -141,23 +148,26 @@ def clean_label(text: str | None) -> str:
     return (text or "").strip()
 
 
-def label_refusal(label: str) -> str | None:
-    """One short line for a new class name the page can refuse before asking the dataset."""
+def label_refusal(label: str, thing: str = "class") -> str | None:
+    """One short line for a new class (or dataset) name the page can refuse before asking the
+    dataset."""
     if not label:
-        return "Type a name for the new class first."
+        return f"Type a name for the new {thing} first."
     if len(label) > dataset.MAX_LABEL_LENGTH:
         return f"Too long: {len(label)} of at most {dataset.MAX_LABEL_LENGTH} characters"
     return None
 
 
-def short_error(error: Exception) -> str:
-    """The part of a label error a person needs on one line: the dataset's own message spells out
-    the whole rule (shown as the field's help) and echoes the label."""
+def short_error(error: Exception, noun: str = "class name") -> str:
+    """The part of a label (or dataset name) error a person needs on one line: the dataset's own
+    message spells out the whole rule (shown as the field's help) and echoes the name."""
     text = str(error)
     problem = re.search(r"; got .*\(([^()]*)\)$", text)
     if problem:
-        return f"Not a class name: {problem.group(1)}"
-    twin = re.search(r"differs only by case from the (?:existing )?class ('[^']*')", text)
+        return f"Not a {noun}: {problem.group(1)}"
+    twin = re.search(
+        r"differs only by case from the (?:existing )?(?:class|dataset) ('[^']*')", text
+    )
     if twin:
         return f"Differs only by case from {twin.group(1)}"
     return text

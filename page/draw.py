@@ -23,6 +23,7 @@ from page.common import (
     starter_classifier,
     warm_training_process,
 )
+from page.datasets import for_new_drawings
 from page.train import follow, model_summary, train_button
 from shapecnn import dataset, inside, jobs, views
 from shapecnn.config import LEARN_AS_YOU_SAVE, SPLITS, resolve_recipe
@@ -255,6 +256,8 @@ def save_drawing(settings: Settings, label: str, drawing, split: str) -> str | N
     try:
         if drawing is None:
             raise BlankDrawingError("nothing drawn yet")
+        # Never into the starter as shipped: its first save makes a copy (page/datasets.py).
+        settings = for_new_drawings(settings, label, drawing, split)
         path = dataset.save_drawing(settings.data, label, drawing, split)
     except BlankDrawingError:
         return "The canvas is blank: draw a shape first."

@@ -24,6 +24,7 @@ from page.common import (
     short_error,
     shown,
 )
+from page.datasets import for_new_drawings
 from shapecnn import dataset, views
 from shapecnn.config import BIN_KEEP_SECONDS, SPLITS
 from shapecnn.errors import ShapeCNNError
@@ -131,6 +132,7 @@ def count_uploads(key: str) -> None:
 
 def import_drawings(settings: Settings, uploads: list, label: str) -> None:
     try:
+        settings = for_new_drawings(settings)  # never into the starter as shipped
         with st.spinner("Checking and importing the drawings"):
             report = dataset.import_uploads(
                 settings.data, [(upload.name, upload.getvalue()) for upload in uploads], label

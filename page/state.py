@@ -88,6 +88,9 @@ class PageState:
     # The Draw view's "look inside" panel is open: the network's layer maps and occlusion map
     # under the prediction, on every stroke (off by default: it costs a stroke time).
     look_inside: bool = False
+    # The dataset just made (on the page, or by the first save into the starter): the dataset
+    # box selects it on the next run.
+    pending_dataset: str | None = None
 
 
 def current() -> PageState:
@@ -100,6 +103,7 @@ class Key:
     and the browser tests by the class `st-key-<key>` Streamlit gives each widget)."""
 
     VIEW = "view"
+    DATASET = "dataset"
     LABEL_CHOICE = "label_choice"
     RECIPE_NAME = "recipe_name"
     BROWSE_CLASS = "browse_class"

@@ -98,6 +98,25 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--per-class", type=_positive_int, default=20, help="drawings per class")
     synth.add_argument("--seed", type=int, default=0, help="random seed (same seed, same drawings)")
 
+    new_dataset = commands.add_parser(
+        "new-dataset",
+        help="start a new dataset beside the others: empty, or a copy of another",
+        description="Make the dataset FOLDER/NAME (train/ and test/): empty, or with a copy of "
+        "every drawing of --from (which is only read). It is made in a hidden folder and renamed "
+        "into place: it appears whole or not at all. Train it into a model of its own, e.g. "
+        "train --data FOLDER/NAME --model models/NAME.keras.",
+    )
+    new_dataset.add_argument("name", metavar="NAME", help=f"dataset name: {dataset.LABEL_RULE}")
+    new_dataset.add_argument(
+        "--from", dest="source", type=Path, metavar="DATA", help="dataset to copy the drawings of"
+    )
+    new_dataset.add_argument(
+        "--folder",
+        type=Path,
+        default=DEFAULT_DATA.parent,
+        help=f"where datasets live (default: {_shown(DEFAULT_DATA.parent)}, beside the starter)",
+    )
+
     train = commands.add_parser(
         "train",
         help="train the CNN on a dataset and save the model",
@@ -315,6 +334,17 @@ def cmd_synth(args) -> int:
     return 0
 
 
+def cmd_new_dataset(args) -> int:
+    root = dataset.create_dataset(args.folder, args.name, args.source)
+    counts = dataset.count_images(root)
+    for name, split_counts in counts.items():
+        print(f"{name}: {split_counts['train']} train, {split_counts['test']} test")
+    drawings = sum(sum(c.values()) for c in counts.values())
+    copied = f"{drawings} drawings copied from {args.source}" if args.source else "empty"
+    print(f"created {_shown(root)} ({copied})")
+    return 0
+
+
 def cmd_train(args) -> int:
     from shapecnn.config import resolve_recipe
     from shapecnn.jobs import ModelLock
@@ -507,6 +537,7 @@ COMMANDS = {
     "info": cmd_info,
     "add": cmd_add,
     "synth": cmd_synth,
+    "new-dataset": cmd_new_dataset,
     "train": cmd_train,
     "evaluate": cmd_evaluate,
     "predict": cmd_predict,

@@ -117,8 +117,13 @@ def validate_label(label: object) -> str:
     separate accent) are one class; look-alike compatibility characters (full-width letters,
     ligatures) are refused, since they would make a second class that looks like the first.
     """
+    return _validate_name(label, "label")
+
+
+def _validate_name(label: object, what: str) -> str:
+    """validate_label's rule for any name that becomes a folder (`what` names it in errors)."""
     if not isinstance(label, str):
-        raise InvalidLabelError(f"label must be text, got {type(label).__name__}")
+        raise InvalidLabelError(f"{what} must be text, got {type(label).__name__}")
     normalised = _nfc(label)
     problem = None
     if not 1 <= len(normalised) <= MAX_LABEL_LENGTH:
@@ -135,11 +140,11 @@ def validate_label(label: object) -> str:
         if bad:
             problem = f"{bad[0]!r} is not allowed"
     if problem:
-        raise InvalidLabelError(f"label must be {LABEL_RULE}; got {_short(label)} ({problem})")
+        raise InvalidLabelError(f"{what} must be {LABEL_RULE}; got {_short(label)} ({problem})")
     plain = unicodedata.normalize("NFKC", normalised)
     if plain != normalised:
         raise InvalidLabelError(
-            f"label {normalised!r} uses look-alike characters (such as full-width letters or "
+            f"{what} {normalised!r} uses look-alike characters (such as full-width letters or "
             f"ligatures); write it as {plain!r}"
         )
     return normalised
@@ -646,6 +651,21 @@ def save_drawing(
                 _remove_if_empty(path.parent)
                 raise
     return path
+
+
+def check_drawing(
+    root: str | os.PathLike,
+    label: str,
+    drawing,
+    split: str = "auto",
+    config: PreprocessConfig = DEFAULT_CONFIG,
+) -> str:
+    """What save_drawing would refuse (a bad label, a bad split, a blank drawing), checked
+    without writing anything; returns the label as it would be saved."""
+    label = resolve_label(root, label)
+    validate_split(split)
+    ink_box(to_ink(drawing), config.ink_threshold)  # raises BlankDrawingError
+    return label
 
 
 def _write_strokes(drawing: Path, data: bytes) -> Path:
@@ -1470,6 +1490,114 @@ def _entries_all(folder: Path) -> list[os.DirEntry]:
             return list(entries)
     except OSError:
         return []
+
+
+# --- several datasets ---------------------------------------------------------------------------
+#
+# Datasets live side by side in one folder (the page's: data/, beside the starter dataset). A new
+# one is made whole in a hidden folder there, then renamed into place under that folder's lock:
+# it appears complete, with every copied drawing, or not at all.
+
+NEW_DATASET_PREFIX = ".new-dataset-"
+
+
+def validate_dataset_name(name: object) -> str:
+    """Return the name (NFC) if it is a safe dataset folder name, else raise: the rule of labels
+    (a dataset name becomes a folder, a model file name and part of the page's address)."""
+    name = _validate_name(name, "dataset name")
+    if name in SYSTEM_NAMES:
+        raise InvalidLabelError(
+            f"dataset name {name!r} is a name operating systems keep for themselves; "
+            "choose another name"
+        )
+    return name
+
+
+def list_datasets(folder: str | os.PathLike) -> list[str]:
+    """The names of the datasets directly inside `folder`, sorted: its visible folders that hold
+    a train/ or test/ folder, drawings in them or not. Names are as on disk (folder / name is
+    the dataset, whatever Unicode form made it)."""
+    found = []
+    for entry in _entries(Path(folder)):
+        if _kind(entry) == "dir" and any((Path(entry.path) / s).is_dir() for s in SPLITS):
+            found.append(entry.name)
+    return sorted(found)
+
+
+def create_dataset(
+    folder: str | os.PathLike, name: object, source: str | os.PathLike | None = None
+) -> Path:
+    """Make the dataset `folder`/`name` and return its path: empty (train/ and test/, no class
+    yet), or holding a copy of every drawing of the dataset `source` (images and the strokes kept
+    beside them, under their own names; the source is only read).
+
+    Refused, with nothing written: a name that is not allowed (validate_dataset_name), one that
+    something in `folder` has already, or that differs only by case from it."""
+    name = validate_dataset_name(name)
+    folder = Path(folder)
+    source_root = require_dataset(source) if source is not None else None
+    with _disk_errors(f"the dataset {name!r} was not created"), dataset_lock(folder):
+        _refuse_taken_name(folder, name)
+        _remove_stale_new_datasets(folder)
+        with _WorkFolder(folder, NEW_DATASET_PREFIX) as work:
+            for split in SPLITS:
+                (work.path / split).mkdir()
+                if source_root is not None:
+                    _copy_split(source_root / split, work.path / split)
+                _sync_folder(work.path / split)
+            _sync_folder(work.path)
+            _refuse_taken_name(folder, name)  # made meanwhile by something that takes no lock
+            os.rename(work.path, folder / name)
+        _sync_folder(folder)
+    return folder / name
+
+
+def _refuse_taken_name(folder: Path, name: str) -> None:
+    taken = {_nfc(entry.name) for entry in _entries(folder)}
+    if name in taken:
+        raise DatasetError(f"{folder / name} exists already; choose another dataset name")
+    twin = _case_twin(name, taken)
+    if twin is not None:
+        raise InvalidLabelError(
+            f"dataset name {name!r} differs only by case from the existing dataset {twin!r} "
+            f"in {folder}; "
+            f"use {twin!r} or a different name"
+        )
+
+
+def _remove_stale_new_datasets(folder: Path) -> None:
+    """Remove what a crash left of a dataset being made (call under the folder's lock)."""
+    for entry in _entries_all(folder):
+        if entry.name.startswith(NEW_DATASET_PREFIX) and not _owner_alive(Path(entry.path)):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _copy_split(source: Path, target: Path) -> None:
+    """Copy the drawings of one split, class by class, each file synced before the rename."""
+    for label, folders in _class_folders_in(source).items():
+        destination = target / label
+        destination.mkdir()
+        drawings = [path for path in _files_of(folders) if _is_image_name(path)]
+        for path in drawings:
+            strokes = path.with_suffix(".json")
+            copied = _copy_file(path, destination / path.name)
+            if path.suffix == ".png" and strokes.is_file():
+                _copy_file(strokes, copied.with_suffix(".json"))
+        _sync_folder(destination)
+
+
+def _copy_file(source: Path, target: Path) -> Path:
+    """Copy one regular file (never a pipe: open_regular_file) to a new name; a name taken
+    already (two source folders of one class, in two Unicode forms) gets a fresh one."""
+    with open_regular_file(source) as reader:
+        data = reader.read()
+    if target.exists():
+        target = target.with_name(_unique_name()).with_suffix(target.suffix)
+    with open(target, "xb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return target
 
 
 # --- loading ------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ class ShapeCNNError(Exception):
 
 
 class InvalidLabelError(ShapeCNNError, ValueError):
-    """A class label that is not allowed as a folder name."""
+    """A class label or dataset name that is not allowed as a folder name."""
 
 
 class BlankDrawingError(ShapeCNNError, ValueError):

@@ -463,7 +463,7 @@ class JobRegistry:
                     f"{model_path} is being trained by another process "
                     f"({model_lock.holder()}); wait for it to finish and reload"
                 )
-            worker = self._workers.setdefault(key, _Worker())
+            worker = self._worker_for(key)
             job = TrainingJob(data, model_path, replace(recipe), worker)
             self._jobs[key] = job
             job.start(model_lock)
@@ -472,9 +472,26 @@ class JobRegistry:
     def warm_up(self, model_path: str | os.PathLike) -> None:
         """Start the training process for this model file ahead of the first Train click."""
         with self._lock:
-            worker = self._workers.setdefault(self._key(model_path), _Worker())
+            worker = self._worker_for(self._key(model_path))
         if not worker.warm:
             worker.warm_up()
+
+    def _worker_for(self, key: str) -> _Worker:
+        """The model file's training process (call under the registry's lock). A model file
+        without one takes over a warm one that another model file is not using (the page
+        switched datasets): one warm TensorFlow process follows the user, not one per dataset
+        they looked at. A model file whose run goes on keeps its own."""
+        worker = self._workers.get(key)
+        if worker is None:
+            for other, candidate in list(self._workers.items()):
+                job = self._jobs.get(other)
+                if candidate.warm and (job is None or not job.active):
+                    worker = self._workers.pop(other)
+                    break
+            else:
+                worker = _Worker()
+            self._workers[key] = worker
+        return worker
 
     def shutdown(self) -> None:
         """End every training process (running jobs fail as cancelled)."""

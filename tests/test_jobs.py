@@ -86,3 +86,19 @@ def test_a_dataset_that_cannot_be_trained_fails_with_the_reason(tmp_path):
     snapshot = job.snapshot()
     assert snapshot.state == jobs.FAILED
     assert "at least 2 classes" in snapshot.error
+
+
+def test_another_model_file_takes_over_the_idle_warm_training_process(tmp_path):
+    """The page switching datasets (each with its own model file) keeps one warm TensorFlow
+    process, not one per dataset looked at."""
+    import multiprocessing
+
+    before = set(multiprocessing.active_children())
+    registry = jobs.JobRegistry()
+    try:
+        registry.warm_up(tmp_path / "shapes.keras")
+        registry.warm_up(tmp_path / "letters.keras")
+        registry.warm_up(tmp_path / "shapes.keras")
+        assert len(set(multiprocessing.active_children()) - before) == 1
+    finally:
+        registry.shutdown()
