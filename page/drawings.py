@@ -283,7 +283,9 @@ def actions_section(
     paths: list[Path],
     selected: list[Path],
 ) -> None:
-    """Select all or none of the class and split shown; delete or move what is selected."""
+    """Select all or none of the class and split shown; delete or move what is selected (a
+    refusal: one line under the buttons)."""
+    refusal = None
     other_split = "test" if split == "train" else "train"
     with st.container(horizontal=True, gap="small", vertical_alignment="bottom"):
         st.button(
@@ -307,11 +309,11 @@ def actions_section(
     nothing = not selected
     count = f" ({len(selected)})" if selected else ""
     if delete_column.button(f"Delete{count}", key="browse_delete", disabled=nothing):
-        delete_drawings(settings, selected, label, split)
+        refusal = delete_drawings(settings, selected, label, split)
     if split_move_column.button(
         f"Move to {other_split}{count}", key="browse_move_split", disabled=nothing
     ):
-        move_drawings(settings, selected, split=other_split, label=label)
+        refusal = move_drawings(settings, selected, split=other_split, label=label)
     others = [name for name in classes if name != label]
     target = class_column.selectbox("Other class", others, key="browse_target", disabled=nothing)
     if class_move_column.button(
@@ -319,7 +321,8 @@ def actions_section(
         key="browse_move_class",
         disabled=nothing or not target,
     ):
-        move_drawings(settings, selected, split=split, label=target)
+        refusal = move_drawings(settings, selected, split=split, label=target)
+    refusal_line(refusal)
 
 
 def undo_section(settings: Settings) -> None:
@@ -349,13 +352,12 @@ def undo_delete(settings: Settings, last: state.LastDelete) -> str | None:
     st.rerun()  # the whole page: counts change
 
 
-def delete_drawings(settings: Settings, paths: list[Path], label: str, split: str) -> None:
+def delete_drawings(settings: Settings, paths: list[Path], label: str, split: str) -> str | None:
     """Delete into the dataset's bin, all or none: the Undo button brings them back."""
     try:
         deleted = dataset.delete_images(settings.data, paths)
     except (ShapeCNNError, OSError) as error:
-        st.error(views.describe_error(error))
-        return
+        return views.describe_error(error)
     session = state.current()
     session.last_delete = state.LastDelete(deleted.entry, len(deleted.paths), label, split)
     session.picked.clear()
@@ -363,13 +365,12 @@ def delete_drawings(settings: Settings, paths: list[Path], label: str, split: st
     st.rerun()  # the whole page: counts change
 
 
-def move_drawings(settings: Settings, paths: list[Path], split: str, label: str) -> None:
+def move_drawings(settings: Settings, paths: list[Path], split: str, label: str) -> str | None:
     try:
         for path in paths:
             dataset.move_image(settings.data, path, split, label)
     except (ShapeCNNError, OSError) as error:
-        st.error(views.describe_error(error))
-        return
+        return views.describe_error(error)
     flash(f"Moved to {split}/{label}: {plural(len(paths), 'drawing')}")
     st.rerun()  # the whole page: counts change
 

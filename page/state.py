@@ -3,7 +3,8 @@
 The page's own values live in one `PageState` in `st.session_state` (`current()`), so a reader
 sees every one of them here, with its type and what it is for. Widgets keep their values under
 their keys, as Streamlit does; the keys that code outside the widget reads or sets are named
-here too (`Key`, `setting_key`, `browse_page_key`).
+here too (`Key`, `setting_key`, `browse_page_key`, `pick_key`). What the server holds for the
+session outside this state, its uploaded files, is let go here too (`forget_uploads`).
 """
 
 from __future__ import annotations

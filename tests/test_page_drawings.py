@@ -222,6 +222,26 @@ def test_an_undo_that_would_replace_a_file_says_why_in_one_line_and_restores_not
     assert {victims[0], victims[1]} <= set(on_disk(data, "train", "rectangle"))
 
 
+def test_a_selected_drawing_gone_meanwhile_is_left_out_of_the_delete_and_the_undo(
+    monkeypatch, data, model
+):
+    at = drawings_view(monkeypatch, data, model)
+    browse(at, "circle", "train")
+    first, second = list(picks(at))[:2]
+    click(at, first)
+    click(at, second)
+    (data / "train" / "circle" / second).unlink()  # deleted in another tab, say
+    kept = (data / "train" / "circle" / first).read_bytes()
+    button(at, "Delete (2)").click().run()  # the button as it was on screen
+    assert not at.exception and not at.error
+    assert "Deleted 1 drawing" in at.toast[0].value
+    assert {first, second}.isdisjoint(on_disk(data, "train", "circle"))
+    at.button(key="browse_undo").click().run()
+    assert "Restored 1 drawing of circle" in at.toast[0].value
+    assert on_disk(data, "train", "circle")[first] == kept
+    assert second not in on_disk(data, "train", "circle")
+
+
 # --- what the model says ------------------------------------------------------------------------
 
 
