@@ -96,8 +96,8 @@ def model_card(metadata: ModelMetadata, name: str = "") -> str:
         f"{crop}, shrunk by area averaging to {p.size}x{p.size}"
         + (", its darkest pixel stretched to full black" if p.normalize_contrast else "")
         + f", and given as {p.channels} channel{'s' if p.channels > 1 else ''} of values "
-        "in [0, 1], ink bright. `shapecnn.preprocess.preprocess` does exactly this; an exported "
-        "file (`python -m shapecnn export`) needs the same preprocessing."
+        "in [0, 1], paper 1.0 and black ink 0.0. `shapecnn.preprocess.preprocess` does exactly "
+        "this; an exported file (`python -m shapecnn export`) needs the same preprocessing."
     )
     lines += ["", "## What it is not for", ""]
     unsure = (
