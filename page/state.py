@@ -60,6 +60,7 @@ class Key:
     and the browser tests by the class `st-key-<key>` Streamlit gives each widget)."""
 
     VIEW = "view"
+    LANGUAGE = "lang"
     LABEL_CHOICE = "label_choice"
     RECIPE_NAME = "recipe_name"
     BROWSE_CLASS = "browse_class"

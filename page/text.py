@@ -1,0 +1,199 @@
+"""Every text the page shows, one catalogue per language, and `t` to look one up.
+
+    t("save.button")                       -> "Save drawing" / "그림 저장"
+    t("draw.sure", confidence=0.93)        -> "93% sure"     / "확신도 93%"
+    tn("drawings.count", 3)                -> "3 drawings"   / "그림 3개"
+
+The catalogues are Python dicts, not files: they are read once, with the module, and a lookup
+is two dict accesses, so a stroke's rerun pays nothing for the language (no file read, no
+parsing on a cold start). A key means the same text in every language and takes the same
+{placeholders}, with the same format (tests/test_page_korean.py checks both), so numbers and
+units look the same in both. Class names and paths are put in as the user typed them.
+
+The language is the picker's value in the session (app.py, ?lang=ko in the address); English
+when there is none. Error messages of the shapecnn package stay English, as the CLI shows
+them: the page shows them as they are, after a lead-in from here ("Training failed: ...").
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from page import state
+
+DEFAULT_LANGUAGE = "en"
+# The picker's choices: the code in the address, and the name the picker shows.
+LANGUAGES = {"en": "English", "ko": "한국어"}
+
+EN = {
+    # the frame
+    "app.title": "shapecnn: draw, label, train",
+    "app.view": "View",
+    "app.language": "Language",
+    "view.Draw": "Draw",
+    "view.Train": "Train",
+    "view.Drawings": "Drawings",
+    # shared
+    "spinner.model": "Loading the model…",
+    "spinner.drawings": "Reading the drawings…",
+    "label.new_class": "+ New class…",
+    "label.empty": "Type a name for the new class first.",
+    "label.too_long": "Too long: {length} of at most {limit} characters",
+    "label.not_a_name": "Not a class name: {problem}",
+    "label.case_twin": "Differs only by case from {name}",
+    # dataset.LABEL_RULE, the rule the package checks (tests/test_page_korean.py keeps them equal)
+    "label.rule": "1 to {limit} characters: letters (any script) and digits, with '-', '_' and "
+    "single spaces inside; it must start and end with a letter or digit",
+    "model.unusable": "The model file cannot be used: {reason}",
+    "split.auto": "auto",
+    "split.train": "train",
+    "split.test": "test",
+    "column.class": "class",
+    "column.total": "total",
+    "dataset.heading": "Dataset",
+    "dataset.empty": "No drawings yet. Draw one and save it under a new class, or start from "
+    "examples.",
+    "dataset.make_starter": "Create starter drawings",
+    "dataset.making_starter": "Drawing 60 example shapes",
+    "dataset.made_starter": "Wrote {count} drawings",
+    # the Draw view
+    "draw.title": "Draw a shape",
+    "draw.caption": "The model guesses as you draw. Save drawings under a label, train, and "
+    "watch it improve.",
+    "draw.heading.canvas": "Draw",
+    "draw.heading.prediction": "Live prediction",
+    "draw.heading.save": "Label and save",
+    "draw.clear": "Clear",
+    "draw.no_model": "No model yet. Save drawings of at least two classes, then press "
+    "**Train model** below the canvas: the predictions appear here as you draw.",
+    "draw.replace_model": "**Train model** below the canvas makes a new one in its place.",
+    "draw.prompt": "Draw a shape on the canvas: the prediction appears when you lift the pen.",
+    "draw.answered_by_model": "Model trained {when}",
+    "draw.answered_by_starter": "Starter predictions from the shape base (no model trained yet)",
+    "draw.answered_by_starter_training": "Starter predictions from the shape base (no model "
+    "trained yet; the first one is training)",
+    "draw.prediction": "Prediction",
+    "draw.unsure": "not sure",
+    "draw.closest": "closest is {label}",
+    "draw.sure": "{confidence:.0%} sure",
+    "draw.seen_alt": "What the model sees",
+    "draw.seen_caption": "What it sees",
+    "draw.augmentation": "Show what training makes of it",
+    "draw.augmentation_caption": "Training shows the network versions like these of every "
+    "drawing: slightly turned, resized, stretched, sheared, shifted and with thicker strokes.",
+    "save.quick_caption": "It's a … (one click saves it; its train/test drawings so far):",
+    "save.quick_help": "It's a {name}: save it there ({train} train, {test} test drawings)",
+    "save.label": "Label",
+    "save.new_class_name": "New class name",
+    "save.new_class_placeholder": "e.g. star",
+    "save.learn": "Learn as I save",
+    "save.learn_help": "Each saved drawing retrains the model from the shape base in seconds, "
+    "so the prediction reflects it at once. Train model runs the chosen recipe in full.",
+    "save.split": "Split",
+    "save.split_help": "auto keeps about a quarter of each class in test, the rest in train",
+    "save.button": "Save drawing",
+    "save.blank": "The canvas is blank: draw a shape first.",
+    "save.saved": "Saved to {path} — {label}: {train} train, {test} test",
+    "status.failed": "Training failed: {error}",
+    "status.see_train": "{summary} Recipe, curves and results: **Train** at the top.",
+}
+
+KO = {
+    # the frame
+    "app.title": "shapecnn: 그리고, 이름 붙이고, 학습하기",
+    "app.view": "화면",
+    "app.language": "언어",
+    "view.Draw": "그리기",
+    "view.Train": "학습",
+    "view.Drawings": "그림 모음",
+    # shared
+    "spinner.model": "모델을 불러오는 중…",
+    "spinner.drawings": "그림을 읽는 중…",
+    "label.new_class": "+ 새 클래스…",
+    "label.empty": "먼저 새 클래스의 이름을 입력하세요.",
+    "label.too_long": "너무 깁니다: {length}자 (최대 {limit}자)",
+    "label.not_a_name": "클래스 이름으로 쓸 수 없습니다: {problem}",
+    "label.case_twin": "대소문자만 다른 클래스가 이미 있습니다: {name}",
+    "label.rule": "1~{limit}자: 글자(어느 문자든)와 숫자, 그 사이에 '-', '_', 한 칸 띄어쓰기를 "
+    "쓸 수 있습니다. 처음과 끝은 글자나 숫자여야 합니다",
+    "model.unusable": "모델 파일을 쓸 수 없습니다: {reason}",
+    "split.auto": "자동",
+    "split.train": "학습",
+    "split.test": "테스트",
+    "column.class": "클래스",
+    "column.total": "합계",
+    "dataset.heading": "데이터셋",
+    "dataset.empty": "아직 그림이 없습니다. 그림을 그려 새 클래스로 저장하거나, 예시 그림으로 "
+    "시작하세요.",
+    "dataset.make_starter": "예시 그림 만들기",
+    "dataset.making_starter": "예시 도형 60개를 그리는 중",
+    "dataset.made_starter": "그림 {count}개를 만들었습니다",
+    # the Draw view
+    "draw.title": "도형을 그려 보세요",
+    "draw.caption": "그리는 동안 모델이 무엇인지 맞혀 봅니다. 그림에 이름을 붙여 저장하고, "
+    "학습시키고, 모델이 나아지는 모습을 지켜보세요.",
+    "draw.heading.canvas": "그리기",
+    "draw.heading.prediction": "실시간 예측",
+    "draw.heading.save": "이름 붙여 저장",
+    "draw.clear": "지우기",
+    "draw.no_model": "아직 모델이 없습니다. 두 가지 이상의 클래스로 그림을 저장한 다음 캔버스 "
+    "아래의 **모델 학습**을 누르세요. 그리는 동안 여기에 예측이 나타납니다.",
+    "draw.replace_model": "캔버스 아래의 **모델 학습**을 누르면 새 모델이 이 파일을 대신합니다.",
+    "draw.prompt": "캔버스에 도형을 그려 보세요. 펜을 떼면 예측이 나타납니다.",
+    "draw.answered_by_model": "{when}에 학습한 모델",
+    "draw.answered_by_starter": "도형 기본 모델의 첫 예측 (아직 학습한 모델이 없습니다)",
+    "draw.answered_by_starter_training": "도형 기본 모델의 첫 예측 (아직 학습한 모델이 "
+    "없습니다. 첫 모델을 학습하는 중입니다)",
+    "draw.prediction": "예측",
+    "draw.unsure": "잘 모르겠음",
+    "draw.closest": "가장 가까운 것: {label}",
+    "draw.sure": "확신도 {confidence:.0%}",
+    "draw.seen_alt": "모델이 보는 그림",
+    "draw.seen_caption": "모델이 보는 모습",
+    "draw.augmentation": "학습 때 어떻게 바뀌는지 보기",
+    "draw.augmentation_caption": "학습할 때 신경망은 모든 그림을 이처럼 조금씩 바꿔서 봅니다. "
+    "살짝 돌리고, 크기를 바꾸고, 늘이고, 기울이고, 옮기고, 선을 굵게 합니다.",
+    "save.quick_caption": "이 그림은 … (한 번 누르면 저장됩니다. 지금까지의 학습/테스트 그림 수):",
+    "save.quick_help": "{name}: 여기에 저장합니다 (학습 그림 {train}개, 테스트 그림 {test}개)",
+    "save.label": "레이블",
+    "save.new_class_name": "새 클래스 이름",
+    "save.new_class_placeholder": "예: 별",
+    "save.learn": "저장할 때마다 학습",
+    "save.learn_help": "그림을 저장할 때마다 도형 기본 모델에서 몇 초 만에 다시 학습하므로 "
+    "예측에 바로 반영됩니다. 모델 학습은 고른 레시피를 처음부터 끝까지 실행합니다.",
+    "save.split": "데이터 분할",
+    "save.split_help": "자동: 클래스마다 약 4분의 1은 테스트에, 나머지는 학습에 둡니다",
+    "save.button": "그림 저장",
+    "save.blank": "캔버스가 비어 있습니다. 먼저 도형을 그리세요.",
+    "save.saved": "{path}에 저장했습니다 — {label}: 학습 {train}개, 테스트 {test}개",
+    "status.failed": "학습 실패: {error}",
+    "status.see_train": "{summary} 레시피, 곡선, 결과는 위쪽 **학습** 화면에 있습니다.",
+}
+
+CATALOGUES = {"en": EN, "ko": KO}
+
+
+def language() -> str:
+    """This session's language: the picker's choice (app.py), else English."""
+    chosen = st.session_state.get(state.Key.LANGUAGE)
+    return chosen if chosen in CATALOGUES else DEFAULT_LANGUAGE
+
+
+def t(key: str, **values) -> str:
+    """The text for `key` in this session's language, with `values` put into its placeholders."""
+    text = CATALOGUES[language()][key]
+    return text.format(**values) if values else text
+
+
+def shown_as(prefix: str):
+    """A widget's format_func for choices whose texts are `prefix + choice` in the catalogue
+    (view.Draw, split.auto): bound to this session's language now, so it also works where
+    Streamlit calls it outside the script's run (AppTest does)."""
+    texts = CATALOGUES[language()]
+    return lambda choice: texts.get(f"{prefix}{choice}", str(choice))
+
+
+def tn(key: str, count: int, **values) -> str:
+    """A text about `count` things: `key.one` for one, `key.other` for any other number (Korean
+    has one form; English has two)."""
+    return t(f"{key}.one" if count == 1 else f"{key}.other", count=count, **values)
