@@ -235,3 +235,14 @@ def label_options():
     """A label box's format_func: class names as they are, NEW_CLASS in the page's language."""
     new_class = t("label.new_class")
     return lambda option: new_class if option == NEW_CLASS else option
+
+
+def class_mismatch(model_classes: list[str], dataset_classes: list[str]) -> str | None:
+    """A sentence saying how the dataset's classes differ from the model's, or None."""
+    new, gone = views.class_difference(model_classes, dataset_classes)
+    differences = [
+        t(key, names=", ".join(repr(name) for name in names))
+        for key, names in (("train.mismatch_new", new), ("train.mismatch_gone", gone))
+        if names
+    ]
+    return t("train.mismatch", differences="; ".join(differences)) if differences else None

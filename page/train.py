@@ -10,53 +10,51 @@ from page.common import (
     MISCLASSIFIED_SHOWN,
     THUMBNAIL_WIDTH,
     Settings,
+    class_mismatch,
+    count_table,
     counts_section,
     flash,
     job_registry,
     model_problem,
     shown,
 )
+from page.text import shown_as, t, tn
 from shapecnn import jobs, views
 from shapecnn.config import RECIPES, Recipe
 from shapecnn.errors import ShapeCNNError
 from shapecnn.model import read_metadata
 
-RECIPE_HELP = {
-    "default": "from the shape base, seconds; balanced, mildly varied copies",
-    "scratch": "the tutorial CNN from scratch, strongly augmented, until the loss stops improving",
-    "tutorial": "the Keras tutorial's: batch 3, 50 epochs of 45 steps, no augmentation",
-}
-
 
 def model_section(settings: Settings, dataset_classes: list[str]) -> views.ModelInfo | None:
-    st.subheader("Model")
+    st.subheader(t("train.model_heading"))
     st.caption(f"`{shown(settings.model)}`")
     try:
         info = views.model_info(settings.model)
     except Exception as error:  # noqa: BLE001 - a bad model file must not take the page down
         st.error(model_problem(error))
-        st.caption("**Train model** makes a new one in its place.")
+        st.caption(t("train.replace_model"))
         return None
     if info is None:
-        st.info("No model yet: press **Train model** (here, or under the canvas).")
+        st.info(t("train.no_model"))
         return None
     accuracy = "-" if info.test_accuracy is None else f"{info.test_accuracy:.0%}"
     left, right = st.columns(2)
-    left.metric("Test accuracy", accuracy)
-    right.metric("Classes", len(info.classes))
-    st.markdown("**Classes:** " + ", ".join(info.classes))
-    plural = "" if info.epochs_run == 1 else "s"
-    epochs = f" · {info.epochs_run} epoch{plural}" if info.epochs_run else ""
-    st.caption(f"Trained {info.trained_at}{epochs} · recipe {info.recipe.get('name', '?')}")
+    left.metric(t("train.test_accuracy"), accuracy)
+    right.metric(t("train.classes"), len(info.classes))
+    st.markdown(t("train.class_list", names=", ".join(info.classes)))
+    epochs = tn("train.epochs_run", info.epochs_run) if info.epochs_run else ""
+    st.caption(
+        t("train.trained", when=info.trained_at, epochs=epochs, recipe=info.recipe.get("name", "?"))
+    )
     if info.counts:
-        with st.expander("Drawings it was trained on"):
-            st.table(views.count_rows(info.counts), hide_index=True, border="horizontal")
-    mismatch = views.class_mismatch(info.classes, dataset_classes)
+        with st.expander(t("train.trained_on")):
+            st.table(count_table(info.counts), hide_index=True, border="horizontal")
+    mismatch = class_mismatch(info.classes, dataset_classes)
     if mismatch:
         st.warning(mismatch)
     model_path = info.path
     st.download_button(
-        f"Download {model_path.name} ({info.size_bytes / 1e6:.1f} MB)",
+        t("train.download", name=model_path.name, size=info.size_bytes / 1e6),
         data=lambda: model_path.read_bytes(),  # read on click, not on every rerun
         file_name=model_path.name,
         mime="application/octet-stream",
@@ -71,17 +69,17 @@ def training_settings_section(disabled: bool) -> None:
     """The recipe's settings. They keep their values while another view is shown
     (`persist_state`), so Train below the canvas uses them too (`chosen_recipe`)."""
     name = st.selectbox(
-        "Recipe",
+        t("train.recipe"),
         list(RECIPES),
         key=state.Key.RECIPE_NAME,
-        format_func=lambda n: f"{n}: {RECIPE_HELP.get(n, '')}",
+        format_func=shown_as("recipe."),  # its name and what it does
         disabled=disabled,
         persist_state="page",
     )
     base = RECIPES[name]
     left, right = st.columns(2)
     left.number_input(
-        "Epochs (at most)",
+        t("train.epochs_at_most"),
         1,
         1000,
         base.epochs,
@@ -90,7 +88,7 @@ def training_settings_section(disabled: bool) -> None:
         persist_state="page",
     )
     right.number_input(
-        "Batch size",
+        t("train.batch_size"),
         1,
         1024,
         base.batch_size,
@@ -99,7 +97,7 @@ def training_settings_section(disabled: bool) -> None:
         persist_state="page",
     )
     left.number_input(
-        "Learning rate",
+        t("train.learning_rate"),
         0.0001,
         0.1,
         base.learning_rate,
@@ -110,7 +108,7 @@ def training_settings_section(disabled: bool) -> None:
         persist_state="page",
     )
     right.toggle(
-        "Augmentation (rotate, shift, zoom)",
+        t("train.augmentation"),
         value=base.augment,
         key=state.setting_key("augment", name),
         disabled=disabled,
@@ -140,11 +138,11 @@ def start_training(settings: Settings, recipe: Recipe) -> None:
     try:
         job, started = job_registry().start(settings.data, settings.model, recipe)
     except ShapeCNNError as error:
-        st.error(str(error))
+        st.error(t("train.cannot_start", error=error))
         return
     state.current().watched_job = job.id
     if not started:
-        flash("This model is already being trained: showing that run.", icon="⏳")
+        flash(t("train.already"), icon="⏳")
     st.rerun()
 
 
@@ -153,7 +151,10 @@ def curves(history: list[dict]) -> None:
     if not history:
         return
     for column, metric, title in zip(
-        st.columns(2), ("loss", "accuracy"), ("Loss per epoch", "Accuracy per epoch"), strict=True
+        st.columns(2),
+        ("loss", "accuracy"),
+        (t("train.loss_curve"), t("train.accuracy_curve")),
+        strict=True,
     ):
         column.vega_lite_chart(
             views.history_rows(history, metric),
@@ -166,16 +167,16 @@ def misclassified_grid(result: jobs.JobResult) -> None:
     if result.accuracy is None:
         return
     if not result.misclassified:
-        st.success("Every test drawing was recognised.")
+        st.success(t("train.all_right"))
         return
-    st.markdown(f"**Test drawings it got wrong** ({len(result.misclassified)})")
+    st.markdown(t("train.wrong", count=len(result.misclassified)))
     shown_items = result.misclassified[:MISCLASSIFIED_SHOWN]
     grid = st.container(horizontal=True, gap="small")
     for item in shown_items:
         image = views.thumbnail(item.path)
         with grid.container(width=THUMBNAIL_WIDTH + 24):
             if image is None:
-                st.caption(f"{item.path.name} (gone)")
+                st.caption(t("train.gone", name=item.path.name))
             else:
                 st.image(
                     image,
@@ -183,12 +184,12 @@ def misclassified_grid(result: jobs.JobResult) -> None:
                     output_format="PNG",
                 )
     if len(result.misclassified) > len(shown_items):
-        st.caption(f"and {len(result.misclassified) - len(shown_items)} more")
+        st.caption(t("train.more", count=len(result.misclassified) - len(shown_items)))
 
 
 def training_result_section(snapshot: jobs.JobSnapshot, settings: Settings) -> None:
     if snapshot.state == jobs.FAILED:
-        st.error(f"Training failed: {snapshot.error}")
+        st.error(t("status.failed", error=snapshot.error))
         current_model_results(settings)
         return
     if snapshot.state == jobs.CANCELLED:
@@ -207,46 +208,53 @@ def current_model_results(settings: Settings) -> None:
         metadata = None  # the model panel beside says what is wrong with the file
     if metadata is None:
         return
-    st.caption(f"The current model's results (trained {views.trained_when(metadata)}):")
+    st.caption(t("train.current_results", when=views.trained_when(metadata)))
     results_section(jobs.result_of_model(metadata, settings.model), metadata.history)
 
 
 def results_section(result: jobs.JobResult, history: list[dict]) -> None:
     accuracy = "-" if result.accuracy is None else f"{result.accuracy:.0%}"
     columns = st.columns(4)
-    columns[0].metric("Test accuracy", accuracy)
-    columns[1].metric("Epochs", result.epochs_run)
-    columns[2].metric("Training time", f"{result.seconds:.1f} s")
+    columns[0].metric(t("train.test_accuracy"), accuracy)
+    columns[1].metric(t("train.epochs"), result.epochs_run)
+    columns[2].metric(t("train.time"), t("train.seconds", seconds=result.seconds))
     columns[3].metric(
-        "Drawings", sum(c["train"] for c in result.counts.values()), help="training drawings"
+        t("train.drawings"),
+        sum(c["train"] for c in result.counts.values()),
+        help=t("train.drawings_help"),
     )
     for note in result.notes:
         st.info(note)
     if result.skipped:
         st.warning(
-            f"{len(result.skipped)} unreadable files were skipped: "
-            + "; ".join(f"{path.name}: {reason}" for path, reason in result.skipped[:5])
+            t(
+                "train.skipped",
+                count=len(result.skipped),
+                files="; ".join(f"{path.name}: {reason}" for path, reason in result.skipped[:5]),
+            )
         )
     curves(history)
     if result.accuracy is not None:
         per_class_column, confusion_column = st.columns([1, 2])
         with per_class_column:
-            st.markdown("**Per-class accuracy**")
+            st.markdown(t("train.per_class"))
             st.dataframe(
                 views.per_class_rows(result.per_class),
                 hide_index=True,
                 column_config={
+                    "class": t("column.class"),
                     "accuracy": st.column_config.ProgressColumn(
-                        "accuracy", format="percent", min_value=0.0, max_value=1.0
-                    )
+                        t("train.accuracy_column"), format="percent", min_value=0.0, max_value=1.0
+                    ),
                 },
                 key="per_class",
             )
         with confusion_column:
-            st.markdown("**Confusion matrix** (rows: true class, columns: predicted)")
+            st.markdown(t("train.confusion"))
             st.dataframe(
                 views.confusion_rows(result.classes, result.confusion),
                 hide_index=True,
+                column_config={"true \\ predicted": t("train.true_predicted")},
                 key="confusion",
             )
     misclassified_grid(result)
@@ -256,7 +264,7 @@ def training_progress_section(settings: Settings) -> jobs.JobSnapshot | None:
     """The running job (progress, curves, cancel) or the last one's results."""
     job = job_registry().latest(settings.model)
     if job is None:
-        st.caption("Train a model on the dataset's train split; it is tested on the test split.")
+        st.caption(t("train.intro"))
         current_model_results(settings)
         return None
     snapshot = follow(job.snapshot())
@@ -264,7 +272,7 @@ def training_progress_section(settings: Settings) -> jobs.JobSnapshot | None:
         progress_column, cancel_column = st.columns([5, 1], vertical_alignment="bottom")
         progress_column.progress(snapshot.progress, text=snapshot.message)
         cancel_column.button(
-            "Cancel",
+            t("train.cancel"),
             key="cancel_training",
             disabled=snapshot.cancel_requested,
             width="stretch",
@@ -278,7 +286,7 @@ def training_progress_section(settings: Settings) -> jobs.JobSnapshot | None:
 
 def train_button(settings: Settings, training: bool) -> None:
     """Train with the chosen recipe; one run at a time per model file."""
-    if st.button("Train model", type="primary", key="train", disabled=training):
+    if st.button(t("train.button"), type="primary", key="train", disabled=training):
         start_training(settings, chosen_recipe())
 
 
@@ -286,11 +294,12 @@ def model_summary(settings: Settings) -> str:
     try:
         info = views.model_info(settings.model)
     except Exception as error:  # noqa: BLE001 - a bad model file must not take the page down
-        return f"{model_problem(error)} (training makes a new one)."
+        return t("summary.problem", problem=model_problem(error))
     if info is None:
-        return "No model yet."
-    accuracy = "" if info.test_accuracy is None else f", {info.test_accuracy:.0%} on its test split"
-    return f"Current model: from {info.trained_at}{accuracy}."
+        return t("summary.none")
+    if info.test_accuracy is None:
+        return t("summary.model", when=info.trained_at)
+    return t("summary.model_accuracy", when=info.trained_at, accuracy=info.test_accuracy)
 
 
 def follow(snapshot: jobs.JobSnapshot) -> jobs.JobSnapshot:
@@ -302,14 +311,14 @@ def follow(snapshot: jobs.JobSnapshot) -> jobs.JobSnapshot:
     elif session.watched_job == snapshot.id:
         session.watched_job = None
         if snapshot.state == jobs.DONE:
-            flash("Training finished: predictions now use the new model.", icon="🎉")
+            flash(t("train.finished"), icon="🎉")
         st.rerun()
     return snapshot
 
 
 def training_section(settings: Settings, training: bool) -> None:
-    st.subheader("Train")
-    with st.expander("Recipe and settings", expanded=True):
+    st.subheader(t("train.heading"))
+    with st.expander(t("train.settings"), expanded=True):
         training_settings_section(disabled=training)
     train_button(settings, training)
     # Poll once a second while a job runs; otherwise the fragment stays still.
