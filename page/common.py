@@ -138,11 +138,6 @@ def show_flashes() -> None:
         st.toast(message, icon=icon)
 
 
-def plural(count: int, noun: str) -> str:
-    """'1 drawing', '3 drawings'."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 # --- the model file ----------------------------------------------------------------------------
 
 
