@@ -59,7 +59,7 @@ def parse_settings(argv: list[str] | None = None, environ=None) -> Settings:
 def choose_language() -> None:
     """The session's language, from the address (?lang=ko) when the session starts: every text
     the page shows below reads it (page/text.py)."""
-    if state.Key.LANGUAGE in st.session_state:
+    if state.widget_value(state.Key.LANGUAGE) is not None:
         return
     asked = st.query_params.get(state.Key.LANGUAGE)
     chosen = asked if asked in LANGUAGES else DEFAULT_LANGUAGE
@@ -87,7 +87,7 @@ def language_picker() -> None:
 
 
 def language_changed() -> None:
-    language = st.session_state[state.Key.LANGUAGE]
+    language = state.widget_value(state.Key.LANGUAGE)
     if language == DEFAULT_LANGUAGE:
         st.query_params.pop(state.Key.LANGUAGE, None)
     else:

@@ -17,8 +17,6 @@ them: the page shows them as they are, after a lead-in from here ("Training fail
 
 from __future__ import annotations
 
-import streamlit as st
-
 from page import state
 
 DEFAULT_LANGUAGE = "en"
@@ -396,7 +394,7 @@ CATALOGUES = {"en": EN, "ko": KO}
 
 def language() -> str:
     """This session's language: the picker's choice (app.py), else English."""
-    chosen = st.session_state.get(state.Key.LANGUAGE)
+    chosen = state.widget_value(state.Key.LANGUAGE)
     return chosen if chosen in CATALOGUES else DEFAULT_LANGUAGE
 
 
