@@ -25,6 +25,7 @@ from page.common import Settings, clean_leftovers, job_registry, show_flashes
 from page.datasets import dataset_picker
 from page.draw import CANVAS_SIZE, STROKE_WIDTH, draw_view, keep_drawing
 from page.drawings import drawings_view
+from page.text import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, shown_as, t
 from page.train import train_view
 from shapecnn import dataset
 from shapecnn.config import DEFAULT_DATA, DEFAULT_MODEL
@@ -33,6 +34,8 @@ from shapecnn.config import DEFAULT_DATA, DEFAULT_MODEL
 __all__ = ["CANVAS_SIZE", "STROKE_WIDTH", "Settings", "main", "parse_settings"]
 
 VIEWS = ("Draw", "Train", "Drawings")
+# Each view by the name it has in each language.
+VIEW_NAMES = {texts[f"view.{view}"]: view for texts in CATALOGUES.values() for view in VIEWS}
 
 
 def parse_settings(argv: list[str] | None = None, environ=None) -> Settings:
@@ -67,27 +70,75 @@ def parse_settings(argv: list[str] | None = None, environ=None) -> Settings:
     )
 
 
-def main() -> None:
-    st.set_page_config(
-        page_title="shapecnn: draw, label, train", page_icon=":material/draw:", layout="wide"
+def choose_language() -> None:
+    """The session's language, from the address (?lang=ko) when the session starts: every text
+    the page shows below reads it (page/text.py)."""
+    if state.widget_value(state.Key.LANGUAGE) is not None:
+        return
+    asked = st.query_params.get(state.Key.LANGUAGE)
+    chosen = asked if asked in LANGUAGES else DEFAULT_LANGUAGE
+    state.set_widget_value(state.Key.LANGUAGE, chosen)
+    # The address names the view as the view control shows it, in its language (?view=학습);
+    # a link with the view named in another language (?lang=ko&view=Train) opens it too.
+    view = VIEW_NAMES.get(st.query_params.get(state.Key.VIEW))
+    if view is not None and shown_as("view.")(view) != st.query_params.get(state.Key.VIEW):
+        state.set_widget_value(state.Key.VIEW, view)
+
+
+def language_picker() -> None:
+    """English or 한국어, kept in the address as ?lang=ko like the view. Not bound to it as the
+    view is: a bound widget writes the name it shows into the address (?lang=한국어), and the
+    address should say ?lang=ko while the picker says 한국어."""
+    st.segmented_control(
+        t("app.language"),
+        list(LANGUAGES),
+        format_func=LANGUAGES.get,
+        required=True,
+        key=state.Key.LANGUAGE,
+        on_change=language_changed,
+        label_visibility="collapsed",
     )
+
+
+def language_changed() -> None:
+    language = state.widget_value(state.Key.LANGUAGE)
+    if language == DEFAULT_LANGUAGE:
+        st.query_params.pop(state.Key.LANGUAGE, None)
+    else:
+        st.query_params[state.Key.LANGUAGE] = language
+    # The view control shows its choices in the language; set again, it keeps the view open
+    # now (the browser still holds the view under its old name, which no longer matches).
+    state.set_widget_value(state.Key.VIEW, state.widget_value(state.Key.VIEW, VIEWS[0]))
+
+
+def main() -> None:
+    choose_language()
+    st.set_page_config(page_title=t("app.title"), page_icon=":material/draw:", layout="wide")
     settings = parse_settings()
     show_flashes()
-    st.html(templates.PAGE_STYLE, unsafe_allow_javascript=True)
+    st.html(
+        templates.page_style(
+            t("draw.heading.canvas"), t("draw.heading.prediction"), t("draw.heading.save")
+        ),
+        unsafe_allow_javascript=True,
+    )
     with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
         # One view at a time: Draw (the default), Train or Drawings, and the dataset they show.
-        # Both are in the address (?view=Train&dataset=letters), so a bookmark opens on them and
-        # the browser's back button works.
+        # Both are in the address (?view=Train&dataset=letters; in Korean the address names the
+        # view in Korean, as the control does), so a bookmark opens on them and the browser's
+        # back button works.
         view = st.segmented_control(
-            "View",
+            t("app.view"),
             VIEWS,
             default=VIEWS[0],
+            format_func=shown_as("view."),
             required=True,
             key=state.Key.VIEW,
             bind="query-params",
             label_visibility="collapsed",
         )
         settings = dataset_picker(settings)
+        language_picker()
     counts = dataset.count_images(settings.data)
     classes = list(counts)
     job = job_registry().latest(settings.model)

@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from page import state, templates
+from page.text import CATALOGUES, language, t
 from shapecnn import dataset, jobs, views
 from shapecnn.config import DEFAULT_DATA
 
@@ -19,7 +20,8 @@ from shapecnn.config import DEFAULT_DATA
 # width holds (a row that wraps), so a phone shows three and a wide screen twenty.
 THUMBNAIL_WIDTH = 96
 MISCLASSIFIED_SHOWN = 16
-# The last choice of a label box: a class not made yet, named in a text field.
+# The last choice of a label box: a class not made yet, named in a text field. The value stays
+# the same in every language; label boxes show it as t("label.new_class") (label_option).
 NEW_CLASS = "+ New class…"
 
 
@@ -55,9 +57,7 @@ def job_registry() -> jobs.JobRegistry:
     return jobs.JobRegistry()
 
 
-# The spinner shows only while a model loads, not on every stroke (a message to the browser).
-@st.cache_resource(show_spinner="Loading the model…", max_entries=2)
-def load_classifier(path: str, stamp: tuple[int, int]):
+def _load_classifier(path: str, stamp: tuple[int, int]):
     """The model, loaded once per file version: `stamp` changes when training replaces it.
     It runs in LiteRT: the page's process never imports TensorFlow."""
     from shapecnn.inference import Classifier
@@ -65,8 +65,7 @@ def load_classifier(path: str, stamp: tuple[int, int]):
     return Classifier.load(path)
 
 
-@st.cache_resource(show_spinner="Reading the drawings…", max_entries=2)
-def starter_classifier(data: str, counts: tuple):
+def _starter_classifier(data: str, counts: tuple):
     """Predictions before any model exists (a fresh clone): the shape base and the dataset's
     training drawings (inference.StarterClassifier), read once per set of counts. None when
     the dataset has fewer than two classes to tell apart."""
@@ -75,6 +74,29 @@ def starter_classifier(data: str, counts: tuple):
     if sum(1 for _name, train, _test in counts if train) < 2:
         return None
     return StarterClassifier.from_dataset(data)
+
+
+def cached_per_language(function, spinner_key: str, max_entries: int):
+    """`function` in st.cache_resource with a spinner in each language. The spinner shows only
+    while the function runs, not on every stroke (a message to the browser); a spinner text is
+    fixed when the cache is made, so there is one per language. They share one cache (Streamlit
+    keys it on the function's own code), so the model loads once whatever the language."""
+    cached = {
+        language: st.cache_resource(show_spinner=texts[spinner_key], max_entries=max_entries)(
+            function
+        )
+        for language, texts in CATALOGUES.items()
+    }
+
+    def call(*args):
+        return cached[language()](*args)
+
+    call.per_language = cached
+    return call
+
+
+load_classifier = cached_per_language(_load_classifier, "spinner.model", max_entries=2)
+starter_classifier = cached_per_language(_starter_classifier, "spinner.drawings", max_entries=2)
 
 
 # The training process starts this long after the page's first run: its TensorFlow import
@@ -123,11 +145,6 @@ def show_flashes() -> None:
         st.toast(message, icon=icon)
 
 
-def plural(count: int, noun: str) -> str:
-    """'1 drawing', '3 drawings'."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 # --- the model file ----------------------------------------------------------------------------
 
 
@@ -137,7 +154,12 @@ def model_problem(error: Exception) -> str:
     reason = " ".join(views.describe_error(error).split())  # one line, whatever it held
     if len(reason) > 300:
         reason = reason[:300] + "…"
-    return f"The model file cannot be used: {reason}"
+    return t("model.unusable", reason=reason)
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 drawing', '3 drawings' (English; catalogued texts use text.tn)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # --- labels typed on the page ------------------------------------------------------------------
@@ -152,9 +174,9 @@ def label_refusal(label: str, thing: str = "class") -> str | None:
     """One short line for a new class (or dataset) name the page can refuse before asking the
     dataset."""
     if not label:
-        return f"Type a name for the new {thing} first."
+        return t("label.empty" if thing == "class" else "dataset_name.empty")
     if len(label) > dataset.MAX_LABEL_LENGTH:
-        return f"Too long: {len(label)} of at most {dataset.MAX_LABEL_LENGTH} characters"
+        return t("label.too_long", length=len(label), limit=dataset.MAX_LABEL_LENGTH)
     return None
 
 
@@ -164,12 +186,13 @@ def short_error(error: Exception, noun: str = "class name") -> str:
     text = str(error)
     problem = re.search(r"; got .*\(([^()]*)\)$", text)
     if problem:
-        return f"Not a {noun}: {problem.group(1)}"
+        key = "label.not_a_name" if noun == "class name" else "dataset_name.not_a_name"
+        return t(key, problem=problem.group(1))
     twin = re.search(
         r"differs only by case from the (?:existing )?(?:class|dataset) ('[^']*')", text
     )
     if twin:
-        return f"Differs only by case from {twin.group(1)}"
+        return t("label.case_twin", name=twin.group(1))
     return text
 
 
@@ -183,16 +206,54 @@ def refusal_line(message: str | None) -> None:
 
 
 def counts_section(settings: Settings, counts: dict[str, dict[str, int]]) -> None:
-    st.subheader("Dataset")
+    st.subheader(t("dataset.heading"))
     st.caption(f"`{shown(settings.data)}`")
     if counts:
-        st.table(views.count_rows(counts), hide_index=True, border="horizontal")
+        st.table(count_table(counts), hide_index=True, border="horizontal")
         return
-    st.info("No drawings yet. Draw one and save it under a new class, or start from examples.")
-    if st.button("Create starter drawings", key="make_starter"):
+    st.info(t("dataset.empty"))
+    if st.button(t("dataset.make_starter"), key="make_starter"):
         from shapecnn.synth import synth_dataset
 
-        with st.spinner("Drawing 60 example shapes"):
+        with st.spinner(t("dataset.making_starter")):
             made = synth_dataset(settings.data, per_class=20)
-        flash(f"Wrote {sum(sum(c.values()) for c in made.values())} drawings")
+        flash(t("dataset.made_starter", count=sum(sum(c.values()) for c in made.values())))
         st.rerun()
+
+
+def count_table(counts: dict[str, dict[str, int]]) -> list[dict]:
+    """views.count_rows with its column names, and the name of its total row, in the page's
+    language (class names stay as they are)."""
+    columns = {
+        "class": t("column.class"),
+        "train": t("split.train"),
+        "test": t("split.test"),
+        "total": t("column.total"),
+    }
+    rows = [
+        {columns[name]: value for name, value in row.items()} for row in views.count_rows(counts)
+    ]
+    rows[-1][columns["class"]] = columns["total"]
+    return rows
+
+
+def label_rule() -> str:
+    """The rule for class names (dataset.LABEL_RULE), in the page's language."""
+    return t("label.rule", limit=dataset.MAX_LABEL_LENGTH)
+
+
+def label_options():
+    """A label box's format_func: class names as they are, NEW_CLASS in the page's language."""
+    new_class = t("label.new_class")
+    return lambda option: new_class if option == NEW_CLASS else option
+
+
+def class_mismatch(model_classes: list[str], dataset_classes: list[str]) -> str | None:
+    """A sentence saying how the dataset's classes differ from the model's, or None."""
+    new, gone = views.class_difference(model_classes, dataset_classes)
+    differences = [
+        t(key, names=", ".join(repr(name) for name in names))
+        for key, names in (("train.mismatch_new", new), ("train.mismatch_gone", gone))
+        if names
+    ]
+    return t("train.mismatch", differences="; ".join(differences)) if differences else None

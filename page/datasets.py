@@ -32,18 +32,18 @@ from page.common import (
     clean_label,
     flash,
     label_refusal,
-    plural,
     refusal_line,
     short_error,
     shown,
 )
+from page.text import t
 from shapecnn import dataset
 from shapecnn.errors import DatasetError, ShapeCNNError
 
 # The dataset the first save into the starter makes (a copy of the starter drawings).
 MY_DATASET = "my_shapes"
 # How a dataset made on the page starts: the first is the default.
-STARTS = {"starter": "A copy of the starter drawings", "empty": "Empty"}
+STARTS = ("starter", "empty")
 
 
 def _absolute(path: Path) -> Path:
@@ -113,7 +113,7 @@ def dataset_picker(settings: Settings) -> Settings:
         state.set_widget_value(state.Key.DATASET, pending)
     with st.container(horizontal=True, gap="small", width="content"):
         name = st.selectbox(
-            "Dataset",
+            t("datasets.box"),
             names,
             key=state.Key.DATASET,
             bind="query-params",
@@ -121,7 +121,7 @@ def dataset_picker(settings: Settings) -> Settings:
             label_visibility="collapsed",
             width=200,
         )
-        with st.popover("New dataset", icon=":material/add:"):
+        with st.popover(t("datasets.new"), icon=":material/add:"):
             st.caption(datasets_note(settings))
             new_dataset_form(settings)
     return for_dataset(settings, name)
@@ -129,30 +129,32 @@ def dataset_picker(settings: Settings) -> Settings:
 
 def datasets_note(settings: Settings) -> str:
     starter = (
-        f" The starter drawings (`{settings.starter.name}`) stay as shipped: the first save into "
-        f"them makes **{MY_DATASET}**, your own copy of them."
+        t("datasets.note_starter", starter=settings.starter.name, mine=MY_DATASET)
         if _absolute(settings.starter).parent == datasets_folder(settings)
         else ""
     )
-    return (
-        "The dataset: each has its own drawings and its own model. They live in "
-        f"`{shown(datasets_folder(settings))}`.{starter}"
-    )
+    return t("datasets.note", folder=shown(datasets_folder(settings))) + starter
 
 
 def new_dataset_form(settings: Settings) -> None:
     with st.form("new_dataset", border=False):
         typed = st.text_input(
-            "Name",
+            t("datasets.name"),
             key="new_dataset_name",
-            placeholder="e.g. letters",
+            placeholder=t("datasets.placeholder"),
             max_chars=dataset.MAX_LABEL_LENGTH,
-            help=f"A dataset name is {dataset.LABEL_RULE}",
+            help=t("datasets.rule", limit=dataset.MAX_LABEL_LENGTH),
         )
+        # The choices' texts are looked up now, in this run's language (AppTest calls the
+        # format function later, outside the session).
+        starts = {start: t(f"datasets.start.{start}") for start in STARTS}
         start = st.radio(
-            "Start with", tuple(STARTS), format_func=STARTS.get, key="new_dataset_start"
+            t("datasets.start"),
+            STARTS,
+            format_func=starts.get,
+            key="new_dataset_start",
         )
-        create = st.form_submit_button("Create", type="primary")
+        create = st.form_submit_button(t("datasets.create"), type="primary")
     refusal_line(create_on_page(settings, typed, start) if create else None)
 
 
@@ -168,20 +170,20 @@ def create_on_page(settings: Settings, typed: str | None, start: str) -> str | N
         model = model_of(settings, name)
         taken = _absolute(model) == _absolute(given(settings)[1]) or model.exists()
         if taken and not (folder / name).exists():  # a dataset of that name: said below
-            return f"Taken: {shown(model)} is another model's file; choose another name"
+            return t("datasets.model_taken", model=shown(model))
         source = settings.starter if start == "starter" else None
         root = dataset.create_dataset(folder, name, source)
     except DatasetError as error:
         if (folder / name).exists():
-            return f"Taken: {name!r} exists already in {shown(folder)}"
+            return t("datasets.taken", name=repr(name), folder=shown(folder))
         return str(error)
     except ShapeCNNError as error:
         return short_error(error, "dataset name")
     drawings = sum(sum(split.values()) for split in dataset.count_images(root).values())
     flash(
-        f"Started {root.name} with a copy of {plural(drawings, 'starter drawing')}"
+        t("datasets.started_copy", name=root.name, count=drawings)
         if start == "starter"
-        else f"Started {root.name}, empty: save a drawing under a new class"
+        else t("datasets.started_empty", name=root.name)
     )
     state.current().pending_dataset = root.name
     st.rerun()

@@ -15,7 +15,9 @@ from page.common import (
     clean_label,
     flash,
     job_registry,
+    label_options,
     label_refusal,
+    label_rule,
     load_classifier,
     model_problem,
     refusal_line,
@@ -24,6 +26,7 @@ from page.common import (
     warm_training_process,
 )
 from page.datasets import for_new_drawings
+from page.text import shown_as, t
 from page.train import follow, model_summary, train_button
 from shapecnn import dataset, inside, jobs, views
 from shapecnn.config import LEARN_AS_YOU_SAVE, SPLITS, resolve_recipe
@@ -57,7 +60,7 @@ def canvas_section() -> object:
         # A new key is a new, empty canvas: how the page clears it after a save.
         key=state.canvas_key(generation),
     )
-    st.button("Clear", key="clear_canvas", icon=":material/delete:", on_click=clear_canvas)
+    st.button(t("draw.clear"), key="clear_canvas", icon=":material/delete:", on_click=clear_canvas)
     session.drawing_strokes = result.json_data
     if result.image_data is None and restored:
         return restored.pixels  # until the next stroke, the component sends no pixels
@@ -88,53 +91,49 @@ def prediction_section(settings: Settings, drawing, training: bool) -> views.Pre
         if stamp is None:
             classifier = starter_classifier(str(settings.data), counts_key(settings))
             if classifier is None:
-                st.info(
-                    "No model yet. Save drawings of at least two classes, then press "
-                    "**Train model** below the canvas: the predictions appear here as you draw."
-                )
+                st.info(t("draw.no_model"))
                 return None
         else:
             classifier = load_classifier(str(settings.model), stamp)
         prediction = views.predict_drawing(classifier, drawing)
     except Exception as error:  # noqa: BLE001 - a bad model file must not take the page down
         st.error(model_problem(error))
-        st.caption("**Train model** below the canvas makes a new one in its place.")
+        st.caption(t("draw.replace_model"))
         return None
     if prediction is None:
-        st.info("Draw a shape on the canvas: the prediction appears when you lift the pen.")
+        st.info(t("draw.prompt"))
         return None
-    answered_by = (
-        f"Model trained {views.trained_when(classifier.metadata)}"
-        if stamp is not None
-        else "Starter predictions from the shape base (no model trained yet"
-        + ("; the first one is training)" if training else ")")
-    )
+    if stamp is not None:
+        answered_by = t("draw.answered_by_model", when=views.trained_when(classifier.metadata))
+    else:
+        answered_by = t(
+            "draw.answered_by_starter_training" if training else "draw.answered_by_starter"
+        )
     panel = templates.prediction_html(
         views.probability_rows(prediction.probabilities),
         views.png_data_uri(views.model_input_image(prediction.model_input, size=64)),
         answered_by,
+        t("draw.seen_alt"),
+        t("draw.seen_caption"),
     )
     # A drawing like none of the classes gets "not sure" and the closest class, never a
     # confident wrong answer.
     st.metric(
-        "Prediction",
-        "not sure" if prediction.unsure else prediction.label,
+        t("draw.prediction"),
+        t("draw.unsure") if prediction.unsure else prediction.label,
         delta=(
-            f"closest is {prediction.label}"
+            t("draw.closest", label=prediction.label)
             if prediction.unsure
-            else f"{prediction.confidence:.0%} sure"
+            else t("draw.sure", confidence=prediction.confidence)
         ),
         delta_color="off",
         delta_arrow="off",
     )
     st.html(panel)
     # Off by default: a stroke should pay only for the prediction.
-    if st.toggle("Show what training makes of it", key="augmentation_preview"):
+    if st.toggle(t("draw.augmentation"), key="augmentation_preview"):
         st.image(views.augmentation_images(prediction.model_input), width=64)
-        st.caption(
-            "Training shows the network versions like these of every drawing: slightly turned, "
-            "resized, stretched, sheared, shifted and with thicker strokes."
-        )
+        st.caption(t("draw.augmentation_caption"))
     inside_section(classifier if stamp is not None else None, prediction)
     return prediction
 
@@ -145,26 +144,25 @@ def inside_section(classifier, prediction: views.Prediction) -> None:
     runtime that made the prediction. `classifier` is None for the starter predictions."""
     session = state.current()
     shown = st.toggle(
-        templates.INSIDE_TOGGLE,
+        t("inside.toggle"),
         value=session.look_inside,
         key=state.Key.LOOK_INSIDE,
-        help=templates.INSIDE_HELP,
+        help=t("inside.help"),
         on_change=remember_look_inside,
     )
     if not shown:
         return
     if classifier is None:
-        st.caption(templates.INSIDE_NO_MODEL)
+        st.caption(t("inside.no_model"))
         return
     try:
         seen = inside.look_inside(classifier, prediction.model_input)
     except inside.NoLayerOutputsError:
-        st.caption(templates.INSIDE_NO_LAYERS)
+        st.caption(t("inside.no_layers"))
         return
     pictures = inside.pictures(seen, prediction.model_input)
     figures = []
     for key, picture in pictures.items():
-        title, sentence = templates.INSIDE_TEXT[key]
         if key == "occlusion":
             values = {
                 "patch": inside.PATCH,
@@ -178,13 +176,13 @@ def inside_section(classifier, prediction: views.Prediction) -> None:
         figures.append(
             {
                 "key": key,
-                "title": title.format(**values),
-                "sentence": sentence.format(**values),
+                "title": t(f"inside.{key}.title", **values),
+                "sentence": t(f"inside.{key}.text", **values),
                 "picture_uri": views.png_data_uri(picture.image),
                 "width": picture.width,
             }
         )
-    st.html(templates.inside_html(figures))
+    st.html(templates.inside_html(figures, t("inside.legend")))
 
 
 def remember_look_inside() -> None:
@@ -201,49 +199,53 @@ def save_section(settings: Settings, counts: dict[str, dict[str, int]]) -> None:
     classes = list(counts)
     refusal = None
     if classes:
-        st.caption("It's a … (one click saves it; its train/test drawings so far):")
+        st.caption(t("save.quick_caption"))
         with st.container(horizontal=True, gap="small"):
             for name in classes:
                 train, test = counts[name]["train"], counts[name]["test"]
                 if st.button(
                     f"{name} {train}/{test}",
                     key=f"quick-{name}",
-                    help=f"It's a {name}: save it there ({train} train, {test} test drawings)",
+                    help=t("save.quick_help", name=name, train=train, test=test),
                 ):
                     refusal = save_drawing(settings, name, drawing, "auto")
     pending, session.pending_label = session.pending_label, None
     if pending in classes:
         state.set_widget_value(state.Key.LABEL_CHOICE, pending)
     choice = st.selectbox(
-        "Label", [*classes, NEW_CLASS], key=state.Key.LABEL_CHOICE, persist_state="page"
+        t("save.label"),
+        [*classes, NEW_CLASS],
+        format_func=label_options(),
+        key=state.Key.LABEL_CHOICE,
+        persist_state="page",
     )
     label = choice
     if choice == NEW_CLASS:
         label = clean_label(
             st.text_input(
-                "New class name",
+                t("save.new_class_name"),
                 key="new_label",
-                placeholder="e.g. star",
+                placeholder=t("save.new_class_placeholder"),
                 max_chars=dataset.MAX_LABEL_LENGTH,
-                help=dataset.LABEL_RULE,
+                help=label_rule(),
             )
         )
     st.toggle(
-        "Learn as I save",
+        t("save.learn"),
         value=True,
         key=state.Key.LEARN_AS_I_SAVE,
-        help="Each saved drawing retrains the model from the shape base in seconds, so the "
-        "prediction reflects it at once. Train model runs the chosen recipe in full.",
+        help=t("save.learn_help"),
     )
     split = st.radio(
-        "Split",
+        t("save.split"),
         ("auto", *SPLITS),
+        format_func=shown_as("split."),
         horizontal=True,
         key="split",
         persist_state="page",
-        help="auto keeps about a quarter of each class in test, the rest in train",
+        help=t("save.split_help"),
     )
-    if st.button("Save drawing", type="primary", key="save", width="stretch"):
+    if st.button(t("save.button"), type="primary", key="save", width="stretch"):
         refusal = (label_refusal(label) if choice == NEW_CLASS else None) or save_drawing(
             settings, label, drawing, split
         )
@@ -260,14 +262,19 @@ def save_drawing(settings: Settings, label: str, drawing, split: str) -> str | N
         settings = for_new_drawings(settings, label, drawing, split)
         path = dataset.save_drawing(settings.data, label, drawing, split)
     except BlankDrawingError:
-        return "The canvas is blank: draw a shape first."
+        return t("save.blank")
     except ShapeCNNError as error:
         return short_error(error)
     saved_label, saved_split = path.parent.name, path.parent.parent.name
     counts = dataset.count_images(settings.data).get(saved_label, {"train": 0, "test": 0})
     flash(
-        f"Saved to {saved_split}/{saved_label}/{path.name} — {saved_label}: "
-        f"{counts['train']} train, {counts['test']} test"
+        t(
+            "save.saved",
+            path=f"{saved_split}/{saved_label}/{path.name}",
+            label=saved_label,
+            train=counts["train"],
+            test=counts["test"],
+        )
     )
     if state.widget_value(state.Key.LEARN_AS_I_SAVE, True):
         learn_from_saves(settings)
@@ -353,9 +360,8 @@ def training_status_section(settings: Settings) -> None:
         st.progress(snapshot.progress, text=snapshot.message)
         return
     if snapshot is not None and snapshot.state == jobs.FAILED:
-        st.error(f"Training failed: {snapshot.error}")
-    info = model_summary(settings)
-    st.caption(f"{info} Recipe, curves and results: **Train** at the top.")
+        st.error(t("status.failed", error=snapshot.error))
+    st.caption(t("status.see_train", summary=model_summary(settings)))
 
 
 def draw_view(settings: Settings, counts: dict[str, dict[str, int]], training: bool) -> None:
@@ -363,7 +369,7 @@ def draw_view(settings: Settings, counts: dict[str, dict[str, int]], training: b
     because a stroke's rerun makes the browser redraw every element on the page."""
     warm_training_process(str(settings.model))
     first_model(settings, counts, training)
-    st.html(templates.DRAW_HEADER)
+    st.html(templates.draw_header(t("draw.title"), t("draw.caption")))
     draw_section(settings, counts, training)
     with st.container(horizontal=True, vertical_alignment="center", gap="medium", border=True):
         train_button(settings, training)

@@ -16,7 +16,9 @@ from page.common import (
     counts_section,
     first_problem_scan,
     flash,
+    label_options,
     label_refusal,
+    label_rule,
     load_classifier,
     model_problem,
     plural,
@@ -25,6 +27,7 @@ from page.common import (
     shown,
 )
 from page.datasets import for_new_drawings
+from page.text import shown_as, t, tn
 from shapecnn import dataset, views
 from shapecnn.config import BIN_KEEP_SECONDS, SPLITS
 from shapecnn.errors import ShapeCNNError
@@ -46,26 +49,28 @@ def problems_section(settings: Settings, polling: bool = False) -> None:
     its verdicts), so after a save only the new file is looked at, and never on a stroke.
     `polling`: this fragment reruns itself until the first scan is done."""
     if not first_problem_scan(str(settings.data)).done():
-        st.caption("Checking every file in the dataset…")
+        st.caption(t("drawings.checking"))
         return
     if polling:
         st.rerun()  # the whole page: the poll stops, and this section shows the result
     problems = dataset.find_problems(settings.data)
     if not problems:
         return
-    count = f"{len(problems)} file{'s' if len(problems) != 1 else ''}"
-    st.warning(f"{count} in the dataset cannot be used; training skips them.")
-    with st.expander("Files training skips"):
+    st.warning(tn("drawings.problems", len(problems)))
+    with st.expander(t("drawings.skipped_files")):
         st.table(
             [
-                {"file": str(path.relative_to(settings.data)), "problem": reason}
+                {
+                    t("column.file"): str(path.relative_to(settings.data)),
+                    t("column.problem"): reason,
+                }
                 for path, reason in problems[:MAX_PROBLEMS_SHOWN]
             ],
             hide_index=True,
             border="horizontal",
         )
         if len(problems) > MAX_PROBLEMS_SHOWN:
-            st.caption(f"and {len(problems) - MAX_PROBLEMS_SHOWN} more: python -m shapecnn info")
+            st.caption(t("drawings.more_problems", count=len(problems) - MAX_PROBLEMS_SHOWN))
 
 
 def import_section(settings: Settings, classes: list[str]) -> None:
@@ -73,10 +78,10 @@ def import_section(settings: Settings, classes: list[str]) -> None:
     session = state.current()
     report, session.import_report = session.import_report, None
     refusal, session.upload_refusal = session.upload_refusal, None
-    with st.expander("Import drawings", expanded=report is not None or refusal is not None):
+    with st.expander(t("import.heading"), expanded=report is not None or refusal is not None):
         key = state.upload_key(session.upload_generation)
         uploads = st.file_uploader(
-            "PNG or JPEG drawings, or a .zip of class folders",
+            t("import.files"),
             type=["png", "jpg", "jpeg", "zip"],
             accept_multiple_files=True,
             max_upload_size=UPLOAD_LIMIT_MB,
@@ -88,23 +93,28 @@ def import_section(settings: Settings, classes: list[str]) -> None:
             "are not usable drawings are skipped and listed.",
         )
         refusal_line(refusal)
-        choice = st.selectbox("Class of the images", [*classes, NEW_CLASS], key="import_choice")
+        choice = st.selectbox(
+            t("import.class"),
+            [*classes, NEW_CLASS],
+            format_func=label_options(),
+            key="import_choice",
+        )
         label = choice
         if choice == NEW_CLASS:
             label = clean_label(
                 st.text_input(
-                    "New class name",
+                    t("save.new_class_name"),
                     key="import_new_label",
                     max_chars=dataset.MAX_LABEL_LENGTH,
-                    help=dataset.LABEL_RULE,
+                    help=label_rule(),
                 )
             )
-        if st.button("Import", key="import", disabled=not uploads, width="stretch"):
+        if st.button(t("import.button"), key="import", disabled=not uploads, width="stretch"):
             import_drawings(settings, uploads, label)
         if report is not None:
-            st.warning(f"Skipped {len(report)} file{'s' if len(report) != 1 else ''}:")
+            st.warning(tn("import.skipped", len(report)))
             st.table(
-                [{"file": name, "why": reason} for name, reason in report],
+                [{t("column.file"): name, t("column.why"): reason} for name, reason in report],
                 hide_index=True,
                 border="horizontal",
             )
@@ -133,15 +143,15 @@ def count_uploads(key: str) -> None:
 def import_drawings(settings: Settings, uploads: list, label: str) -> None:
     try:
         settings = for_new_drawings(settings)  # never into the starter as shipped
-        with st.spinner("Checking and importing the drawings"):
+        with st.spinner(t("import.working")):
             report = dataset.import_uploads(
                 settings.data, [(upload.name, upload.getvalue()) for upload in uploads], label
             )
     except ShapeCNNError as error:
-        st.error(str(error))
+        st.error(t("import.failed", error=error))
         return
     saved = len(report.saved)
-    flash(f"Imported {saved} drawing{'s' if saved != 1 else ''}", icon="📥" if saved else "⚠️")
+    flash(tn("import.done", saved), icon="📥" if saved else "⚠️")
     session = state.current()
     session.import_report = report.skipped or None
     state.forget_uploads(uploads)  # imported: the server need not hold them any longer
@@ -150,13 +160,11 @@ def import_drawings(settings: Settings, uploads: list, label: str) -> None:
 
 
 def settings_section(settings: Settings) -> None:
-    with st.expander("Settings"):
+    with st.expander(t("settings.heading")):
         st.markdown(
-            f"Dataset `{shown(settings.data)}`  \nModel `{shown(settings.model)}`\n\n"
             # Inline code, not a code block: a block loads the syntax highlighter, about 0.8 s
             # of the browser's time on the first paint.
-            "Start with other folders: `streamlit run app.py -- --data DIR --model PATH`, "
-            "or set `SHAPECNN_DATA` and `SHAPECNN_MODEL`."
+            t("settings.where", data=shown(settings.data), model=shown(settings.model))
         )
 
 
@@ -167,16 +175,22 @@ def browser_section(settings: Settings, counts: dict[str, dict[str, int]]) -> li
     delete the class."""
     classes = list(counts)
     if not classes:
-        st.info("No drawings yet: the ones you save appear here.")
+        st.info(t("browse.empty"))
         return []
     session = state.current()
     pending, session.pending_browse_class = session.pending_browse_class, None
     if pending in classes:
         state.set_widget_value(state.Key.BROWSE_CLASS, pending)
     class_column, split_column, page_column = st.columns([2, 2, 1])
-    label = class_column.selectbox("Class", classes, key=state.Key.BROWSE_CLASS)
+    label = class_column.selectbox(t("browse.class"), classes, key=state.Key.BROWSE_CLASS)
     class_section(settings, label, counts[label])
-    split = split_column.radio("Split", SPLITS, horizontal=True, key="browse_split")
+    split = split_column.radio(
+        t("browse.split"),
+        SPLITS,
+        format_func=shown_as("split."),
+        horizontal=True,
+        key="browse_split",
+    )
     page_key = state.browse_page_key(label, split)
     classifier = model_for_verdicts(settings)
     order = NEWEST_FIRST
@@ -198,13 +212,13 @@ def browser_section(settings: Settings, counts: dict[str, dict[str, int]]) -> li
         paths = views.disagreeing_first(paths, label, views.verdicts(classifier, paths))
     page = views.page_of(paths, state.widget_value(page_key, 1), THUMBNAILS_PER_PAGE)
     state.set_widget_value(page_key, page.number)
-    page_column.number_input(f"Page (of {page.pages})", 1, page.pages, key=page_key)
+    page_column.number_input(t("browse.page", pages=page.pages), 1, page.pages, key=page_key)
     # The selection is of the class and split on screen: drawings deleted or moved since, and
     # those of another class or split, are not selected.
     session.picked &= {str(path) for path in paths}
     selected = [path for path in paths if str(path) in session.picked]
     if not page.paths:
-        st.caption(f"No {split} drawings of {label}.")
+        st.caption(t("browse.none", split=t(f"split.{split}"), label=label))
     else:
         st.caption(
             f"{page.total} drawings, {order.lower()}. Click a drawing to select it."
@@ -308,16 +322,20 @@ def actions_section(
     )
     nothing = not selected
     count = f" ({len(selected)})" if selected else ""
-    if delete_column.button(f"Delete{count}", key="browse_delete", disabled=nothing):
+    if delete_column.button(t("browse.delete", count=count), key="browse_delete", disabled=nothing):
         refusal = delete_drawings(settings, selected, label, split)
     if split_move_column.button(
-        f"Move to {other_split}{count}", key="browse_move_split", disabled=nothing
+        t("browse.move_split", split=t(f"split.{other_split}"), count=count),
+        key="browse_move_split",
+        disabled=nothing,
     ):
         refusal = move_drawings(settings, selected, split=other_split, label=label)
     others = [name for name in classes if name != label]
-    target = class_column.selectbox("Other class", others, key="browse_target", disabled=nothing)
+    target = class_column.selectbox(
+        t("browse.other_class"), others, key="browse_target", disabled=nothing
+    )
     if class_move_column.button(
-        f"Move to {target}{count}" if target else "Move",
+        t("browse.move_class", target=target, count=count) if target else t("browse.move"),
         key="browse_move_class",
         disabled=nothing or not target,
     ):
@@ -379,37 +397,44 @@ def class_section(settings: Settings, label: str, counts: dict[str, int]) -> Non
     """Rename the class, or delete it with its drawings once the user confirms."""
     session = state.current()
     refusal = None
-    with st.expander(f"Rename or delete the class {label}"):
+    with st.expander(t("class.expander", label=label)):
         name_column, rename_column = st.columns([3, 1], vertical_alignment="bottom")
         new_name = clean_label(
             name_column.text_input(
-                f"New name for {label}",
+                t("class.new_name", label=label),
                 key=f"rename-{label}",
                 max_chars=dataset.MAX_LABEL_LENGTH,
-                help=dataset.LABEL_RULE,
+                help=label_rule(),
             )
         )
-        if rename_column.button("Rename", key="rename_class", width="stretch"):
+        if rename_column.button(t("class.rename"), key="rename_class", width="stretch"):
             refusal = rename_class(settings, label, new_name)
-        drawings = plural(counts["train"] + counts["test"], "drawing")
+        drawings = tn("drawings.count", counts["train"] + counts["test"])
         if session.confirm_delete == label:
             st.warning(
-                f"Delete the class {label} and its {drawings} "
-                f"({counts['train']} train, {counts['test']} test)? This cannot be undone."
+                t(
+                    "class.confirm",
+                    label=label,
+                    drawings=drawings,
+                    train=counts["train"],
+                    test=counts["test"],
+                )
             )
             with st.container(horizontal=True, gap="small"):
                 if st.button(
-                    f"Delete {label} and its drawings", key="confirm_delete_class", type="primary"
+                    t("class.confirm_button", label=label),
+                    key="confirm_delete_class",
+                    type="primary",
                 ):
                     refusal = delete_class(settings, label, drawings)
-                st.button("Keep it", key="keep_class", on_click=ask_to_delete, args=(None,))
+                st.button(t("class.keep"), key="keep_class", on_click=ask_to_delete, args=(None,))
         else:
             st.button(
-                f"Delete the class {label}…",
+                t("class.delete", label=label),
                 key="delete_class",
                 on_click=ask_to_delete,
                 args=(label,),
-                help="Asks first: the class and all its drawings go",
+                help=t("class.delete_help"),
             )
         refusal_line(refusal)
 
@@ -424,7 +449,7 @@ def rename_class(settings: Settings, old: str, new: str) -> str | None:
     if refusal:
         return refusal
     if new == old:
-        return f"The class is already called {old}."
+        return t("class.same_name", old=old)
     try:
         dataset.rename_class(settings.data, old, new)
     except ShapeCNNError as error:
@@ -435,7 +460,7 @@ def rename_class(settings: Settings, old: str, new: str) -> str | None:
     session.pending_browse_class = new
     if state.widget_value(state.Key.LABEL_CHOICE) == old:
         session.pending_label = new  # the Draw view's label box follows the class
-    flash(f"Renamed the class {old} to {new}")
+    flash(t("class.renamed", old=old, new=new))
     st.rerun()  # the whole page: classes change
 
 
@@ -445,7 +470,7 @@ def delete_class(settings: Settings, label: str, drawings: str) -> str | None:
     except (ShapeCNNError, OSError) as error:
         return views.describe_error(error)
     state.current().confirm_delete = None
-    flash(f"Deleted the class {label} and its {drawings}", icon="🗑️")
+    flash(t("class.deleted", label=label, drawings=drawings), icon="🗑️")
     st.rerun()  # the whole page: classes and counts change
 
 
@@ -454,7 +479,7 @@ def drawings_view(
 ) -> None:
     browser_column, side_column = st.columns([3, 1], gap="large")
     with browser_column:
-        st.subheader("Browse drawings")
+        st.subheader(t("browse.heading"))
         browser_section(settings, counts)
     with side_column:
         counts_section(settings, counts)

@@ -105,6 +105,7 @@ class Key:
 
     VIEW = "view"
     DATASET = "dataset"
+    LANGUAGE = "lang"
     LABEL_CHOICE = "label_choice"
     RECIPE_NAME = "recipe_name"
     BROWSE_CLASS = "browse_class"

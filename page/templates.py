@@ -6,6 +6,7 @@ decide what goes in. Everything put into HTML is escaped here.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from html import escape
 
@@ -28,8 +29,9 @@ CANVAS_TOOLBAR_CSS = (
 )
 # From a 360 px phone to a 2560 px screen. The canvas: its own 280 px up to laptop widths, then
 # a fifth of the screen, at most 520 px (fabric.js maps the pointer through the CSS scale). The
-# Draw view's columns carry their headings (::before), so a heading wraps with its column; the
-# title shrinks on a phone; the prediction's bars stop at a readable width.
+# Draw view's columns carry their headings (::before, in the page's language: page_style), so a
+# heading wraps with its column; the title shrinks on a phone; the prediction's bars stop at a
+# readable width.
 LAYOUT_CSS = (
     ":root{--shapecnn-canvas:clamp(280px,20vw,520px)}"
     # A column's width is set on the element around it (st.container(width=...)).
@@ -38,9 +40,6 @@ LAYOUT_CSS = (
     ":has(>.st-key-prediction_column){max-width:44rem;min-width:min(18rem,100%)!important}"
     ".st-key-draw_column::before,.st-key-prediction_column::before,.st-key-save_column::before"
     "{font-size:1.75rem;font-weight:600;line-height:1.2;overflow-wrap:anywhere}"
-    ".st-key-draw_column::before{content:'Draw'}"
-    ".st-key-prediction_column::before{content:'Live prediction'}"
-    ".st-key-save_column::before{content:'Label and save'}"
     # A phone: less above the canvas, and the prediction close under it.
     "@media (max-width:640px){[data-testid='stMainBlockContainer']{padding-top:1rem!important}"
     ".stHorizontalBlock:has(>div>.st-key-draw_column){row-gap:1rem}"
@@ -48,10 +47,7 @@ LAYOUT_CSS = (
     ".st-key-draw_column::before,.st-key-prediction_column::before,.st-key-save_column::before"
     "{font-size:1.35rem}}"
 )
-PAGE_STYLE = (
-    "<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}"
-    "[data-testid='stElementContainer']:has(>.stHtml>script){display:none}"
-    f"{LAYOUT_CSS}</style>"
+_SCRIPT = (
     "<script>(()=>{if(window.shapecnnToolbarRule)return;"
     "const rule=window.shapecnnToolbarRule=new CSSStyleSheet();"
     f"rule.replaceSync('{CANVAS_TOOLBAR_CSS}');"
@@ -65,24 +61,50 @@ PAGE_STYLE = (
 )
 
 
+def css_string(text: str) -> str:
+    """Text as a CSS string literal (for `content:`)."""
+    escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("<", "\\3c ")
+    return "'" + escaped.replace("\n", " ") + "'"
+
+
+@functools.lru_cache(maxsize=8)
+def page_style(canvas_heading: str, prediction_heading: str, save_heading: str) -> str:
+    """The page's style and script, with the Draw view's three column headings: made once per
+    language."""
+    headings = (
+        f".st-key-draw_column::before{{content:{css_string(canvas_heading)}}}"
+        f".st-key-prediction_column::before{{content:{css_string(prediction_heading)}}}"
+        f".st-key-save_column::before{{content:{css_string(save_heading)}}}"
+    )
+    return (
+        "<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}"
+        "[data-testid='stElementContainer']:has(>.stHtml>script){display:none}"
+        f"{LAYOUT_CSS}{headings}</style>{_SCRIPT}"
+    )
+
+
 # The Draw view's title and caption as one piece of HTML, and its column headings in LAYOUT_CSS:
 # every rerun, a stroke's fragment rerun included, makes the browser render every element on the
 # page again, and a title, a caption and three subheaders are five markdown elements, each parsed
 # again on every render (benchmarks/RESULTS.md, the page).
-DRAW_HEADER = (
-    '<h1 style="font-size:clamp(1.75rem,7vw,2.75rem);font-weight:700;margin:0;'
-    'padding:clamp(.25rem,2vw,1.25rem) 0 clamp(.25rem,2vw,1rem);line-height:1.2">'
-    "Draw a shape</h1>"
-    '<p style="font-size:.875rem;opacity:.6;margin:0">The model guesses as you draw. '
-    "Save drawings under a label, train, and watch it improve.</p>"
-)
+@functools.lru_cache(maxsize=8)
+def draw_header(title: str, caption: str) -> str:
+    return (
+        '<h1 style="font-size:clamp(1.75rem,7vw,2.75rem);font-weight:700;margin:0;'
+        'padding:clamp(.25rem,2vw,1.25rem) 0 clamp(.25rem,2vw,1rem);line-height:1.2">'
+        f"{escape(title)}</h1>"
+        f'<p style="font-size:.875rem;opacity:.6;margin:0">{escape(caption)}</p>'
+    )
 
 
-def prediction_html(rows: list[dict], picture_uri: str, answered_by: str) -> str:
+def prediction_html(
+    rows: list[dict], picture_uri: str, answered_by: str, seen_alt: str, seen_caption: str
+) -> str:
     """Probability bars (rows of class, probability, top), the model's view of the drawing (a
     data URI) and when the model was trained, as one element: a stroke then sends the browser
     one small piece of HTML, not a chart, an image file and a caption to fetch and lay out one by
-    one (benchmarks/RESULTS.md, page). `answered_by` says which model answered."""
+    one (benchmarks/RESULTS.md, page). `answered_by` says which model answered; `seen_alt` and
+    `seen_caption` name the picture."""
     bars = "".join(
         f'<div data-class="{escape(row["class"])}" data-probability="{row["probability"]}" '
         'style="display:flex;align-items:center;gap:.5rem;margin:.15rem 0">'
@@ -98,9 +120,10 @@ def prediction_html(rows: list[dict], picture_uri: str, answered_by: str) -> str
         '<div style="display:flex;gap:1.25rem;align-items:flex-start;flex-wrap:wrap">'
         f'<div style="flex:1;min-width:12rem">{bars}</div>'
         '<figure style="margin:0;text-align:center">'
-        f'<img src="{picture_uri}" alt="What the model sees" '
+        f'<img src="{picture_uri}" alt="{escape(seen_alt)}" '
         'style="image-rendering:pixelated">'
-        '<figcaption style="font-size:.8rem;color:#808495">What it sees</figcaption></figure>'
+        f'<figcaption style="font-size:.8rem;color:#808495">{escape(seen_caption)}</figcaption>'
+        "</figure>"
         "</div>"
         f'<p style="font-size:.8rem;color:#808495;margin:.5rem 0 0">{escape(answered_by)}</p>'
     )
@@ -310,42 +333,7 @@ def thumbnail_verdict(
     )
 
 
-# The look inside (Draw view): a heading per picture and one sentence on what the layer does,
-# filled in with what the model's own network has (counts of maps, their size).
-INSIDE_TOGGLE = "Look inside the network"
-INSIDE_HELP = (
-    "What each layer of the network makes of the drawing, and which parts of the drawing the "
-    "answer rests on; it costs each stroke a few tens of milliseconds."
-)
-INSIDE_NO_LAYERS = "This model file has no layer outputs; train again to see inside."
-INSIDE_NO_MODEL = "No model trained yet: train one to see inside its network."
-INSIDE_TEXT = {
-    "conv1": (
-        "First convolution: {count} maps of {height}x{width}",
-        "Each of {count} small 3x3 filters slides over the 24x24 drawing and lights up where it "
-        "finds its own pattern: an edge at one angle, the end of a line, a dark spot.",
-    ),
-    "conv2": (
-        "Second convolution: {count} maps of {height}x{width}",
-        "Each of {count} filters reads all of the first layer's maps at once, so it answers to "
-        "bigger patterns built from theirs: a corner, a curve, two strokes meeting.",
-    ),
-    "pooled": (
-        "Pooled: {count} maps of {height}x{width}",
-        "Max-pooling keeps the strongest response of each 2x2 block of the second layer's maps: "
-        "they shrink to half, and a pattern moved by a pixel still counts.",
-    ),
-    "occlusion": (
-        "What the answer rests on",
-        "Each {patch}x{patch} part of the drawing was erased in turn ({patches} copies, one run "
-        "of the network): red where erasing it makes the network less sure of “{label}”, blue "
-        "where surer, and the part it leans on most, erased alone, leaves {label} at {lowest}.",
-    ),
-}
-INSIDE_LEGEND = "Maps: white is nothing found, darker blue a stronger response (one scale a layer)."
-
-
-def inside_html(figures: list[dict]) -> str:
+def inside_html(figures: list[dict], legend: str) -> str:
     """The look inside as one element: per figure (key, title, sentence, picture data URI and
     the width to show it at) a heading, the picture and its sentence, side by side as the width
     allows."""
@@ -363,5 +351,5 @@ def inside_html(figures: list[dict]) -> str:
     return (
         '<div data-inside-panel style="display:flex;flex-wrap:wrap;gap:1rem 1.5rem;'
         f'margin-top:.5rem">{parts}</div>'
-        f'<p style="font-size:.75rem;color:#808495;margin:.5rem 0 0">{escape(INSIDE_LEGEND)}</p>'
+        f'<p style="font-size:.75rem;color:#808495;margin:.5rem 0 0">{escape(legend)}</p>'
     )

@@ -8,6 +8,8 @@ import streamlit as st
 from page import state, templates
 from page.common import (
     Settings,
+    class_mismatch,
+    count_table,
     counts_section,
     flash,
     job_registry,
@@ -16,33 +18,28 @@ from page.common import (
     shown,
 )
 from page.results import accuracy_metric, current_model_results, curves, now, results_section
+from page.text import shown_as, t
 from shapecnn import jobs, views
 from shapecnn.config import RECIPES, Recipe
 from shapecnn.errors import ShapeCNNError
 
-RECIPE_HELP = {
-    "default": "from the shape base, seconds; balanced, mildly varied copies",
-    "scratch": "the tutorial CNN from scratch, strongly augmented, until the loss stops improving",
-    "tutorial": "the Keras tutorial's: batch 3, 50 epochs of 45 steps, no augmentation",
-}
-
 
 def model_section(settings: Settings, dataset_classes: list[str]) -> views.ModelInfo | None:
-    st.subheader("Model")
+    st.subheader(t("train.model_heading"))
     st.caption(f"`{shown(settings.model)}`")
     try:
         info = views.model_info(settings.model)
     except Exception as error:  # noqa: BLE001 - a bad model file must not take the page down
         st.error(model_problem(error))
-        st.caption("**Train model** makes a new one in its place.")
+        st.caption(t("train.replace_model"))
         return None
     if info is None:
-        st.info("No model yet: press **Train model** (here, or under the canvas).")
+        st.info(t("train.no_model"))
         return None
     left, right = st.columns(2)
     accuracy_metric(left, info.test_accuracy, info.test_count)
-    right.metric("Classes", len(info.classes))
-    st.markdown("**Classes:** " + ", ".join(info.classes))
+    right.metric(t("train.classes"), len(info.classes))
+    st.markdown(t("train.class_list", names=", ".join(info.classes)))
     epochs = f" · {plural(info.epochs_run, 'epoch')}" if info.epochs_run else ""
     st.caption(
         f"Trained {templates.time_html(info.trained, now())}{epochs} · "
@@ -50,14 +47,14 @@ def model_section(settings: Settings, dataset_classes: list[str]) -> views.Model
         unsafe_allow_html=True,
     )
     if info.counts:
-        with st.expander("Drawings it was trained on"):
-            st.table(views.count_rows(info.counts), hide_index=True, border="horizontal")
-    mismatch = views.class_mismatch(info.classes, dataset_classes)
+        with st.expander(t("train.trained_on")):
+            st.table(count_table(info.counts), hide_index=True, border="horizontal")
+    mismatch = class_mismatch(info.classes, dataset_classes)
     if mismatch:
         st.warning(mismatch)
     model_path = info.path
     st.download_button(
-        f"Download {model_path.name} ({info.size_bytes / 1e6:.1f} MB)",
+        t("train.download", name=model_path.name, size=info.size_bytes / 1e6),
         data=lambda: model_path.read_bytes(),  # read on click, not on every rerun
         file_name=model_path.name,
         mime="application/octet-stream",
@@ -72,17 +69,17 @@ def training_settings_section(disabled: bool) -> None:
     """The recipe's settings. They keep their values while another view is shown
     (`persist_state`), so Train below the canvas uses them too (`chosen_recipe`)."""
     name = st.selectbox(
-        "Recipe",
+        t("train.recipe"),
         list(RECIPES),
         key=state.Key.RECIPE_NAME,
-        format_func=lambda n: f"{n}: {RECIPE_HELP.get(n, '')}",
+        format_func=shown_as("recipe."),  # its name and what it does
         disabled=disabled,
         persist_state="page",
     )
     base = RECIPES[name]
     left, right = st.columns(2)
     left.number_input(
-        "Epochs (at most)",
+        t("train.epochs_at_most"),
         1,
         1000,
         base.epochs,
@@ -91,7 +88,7 @@ def training_settings_section(disabled: bool) -> None:
         persist_state="page",
     )
     right.number_input(
-        "Batch size",
+        t("train.batch_size"),
         1,
         1024,
         base.batch_size,
@@ -100,7 +97,7 @@ def training_settings_section(disabled: bool) -> None:
         persist_state="page",
     )
     left.number_input(
-        "Learning rate",
+        t("train.learning_rate"),
         0.0001,
         0.1,
         base.learning_rate,
@@ -111,7 +108,7 @@ def training_settings_section(disabled: bool) -> None:
         persist_state="page",
     )
     right.toggle(
-        "Augmentation (rotate, shift, zoom)",
+        t("train.augmentation"),
         value=base.augment,
         key=state.setting_key("augment", name),
         disabled=disabled,
@@ -141,11 +138,11 @@ def start_training(settings: Settings, recipe: Recipe) -> None:
     try:
         job, started = job_registry().start(settings.data, settings.model, recipe)
     except ShapeCNNError as error:
-        st.error(str(error))
+        st.error(t("train.cannot_start", error=error))
         return
     state.current().watched_job = job.id
     if not started:
-        flash("This model is already being trained: showing that run.", icon="⏳")
+        flash(t("train.already"), icon="⏳")
     st.rerun()
 
 
@@ -153,7 +150,7 @@ def training_result_section(
     snapshot: jobs.JobSnapshot, settings: Settings, classes: list[str]
 ) -> None:
     if snapshot.state == jobs.FAILED:
-        st.error(f"Training failed: {snapshot.error}")
+        st.error(t("status.failed", error=snapshot.error))
         current_model_results(settings, classes)
         return
     if snapshot.state == jobs.CANCELLED:
@@ -183,7 +180,7 @@ def training_progress_section(settings: Settings, classes: list[str]) -> jobs.Jo
     """The running job (progress, curves, cancel) or the last one's results."""
     job = job_registry().latest(settings.model)
     if job is None:
-        st.caption("Train a model on the dataset's train split; it is tested on the test split.")
+        st.caption(t("train.intro"))
         current_model_results(settings, classes)
         return None
     snapshot = follow(job.snapshot())
@@ -191,7 +188,7 @@ def training_progress_section(settings: Settings, classes: list[str]) -> jobs.Jo
         progress_column, cancel_column = st.columns([5, 1], vertical_alignment="bottom")
         progress_column.progress(snapshot.progress, text=snapshot.message)
         cancel_column.button(
-            "Cancel",
+            t("train.cancel"),
             key="cancel_training",
             disabled=snapshot.cancel_requested,
             width="stretch",
@@ -205,7 +202,7 @@ def training_progress_section(settings: Settings, classes: list[str]) -> jobs.Jo
 
 def train_button(settings: Settings, training: bool) -> None:
     """Train with the chosen recipe; one run at a time per model file."""
-    if st.button("Train model", type="primary", key="train", disabled=training):
+    if st.button(t("train.button"), type="primary", key="train", disabled=training):
         start_training(settings, chosen_recipe())
 
 
@@ -213,11 +210,12 @@ def model_summary(settings: Settings) -> str:
     try:
         info = views.model_info(settings.model)
     except Exception as error:  # noqa: BLE001 - a bad model file must not take the page down
-        return f"{model_problem(error)} (training makes a new one)."
+        return t("summary.problem", problem=model_problem(error))
     if info is None:
-        return "No model yet."
-    accuracy = "" if info.test_accuracy is None else f", {info.test_accuracy:.0%} on its test split"
-    return f"Current model: from {info.trained_at}{accuracy}."
+        return t("summary.none")
+    if info.test_accuracy is None:
+        return t("summary.model", when=info.trained_at)
+    return t("summary.model_accuracy", when=info.trained_at, accuracy=info.test_accuracy)
 
 
 def follow(snapshot: jobs.JobSnapshot) -> jobs.JobSnapshot:
@@ -229,7 +227,7 @@ def follow(snapshot: jobs.JobSnapshot) -> jobs.JobSnapshot:
     elif session.watched_job == snapshot.id:
         session.watched_job = None
         if snapshot.state == jobs.DONE:
-            flash("Training finished: predictions now use the new model.", icon="🎉")
+            flash(t("train.finished"), icon="🎉")
         st.rerun()
     return snapshot
 
@@ -270,8 +268,8 @@ def last_run_text(seconds: float, last_recipe: str, counts: dict, chosen: str, w
 
 
 def training_section(settings: Settings, counts: dict[str, dict[str, int]], training: bool) -> None:
-    st.subheader("Train")
-    with st.expander("Recipe and settings", expanded=True):
+    st.subheader(t("train.heading"))
+    with st.expander(t("train.settings"), expanded=True):
         training_settings_section(disabled=training)
     warning = balance_warning(counts)
     if warning:

@@ -390,10 +390,18 @@ def model_info(path: str | os.PathLike) -> ModelInfo | None:
     )
 
 
-def class_mismatch(model_classes: list[str], dataset_classes: list[str]) -> str | None:
-    """A sentence saying how the dataset's classes differ from the model's, or None."""
+def class_difference(
+    model_classes: list[str], dataset_classes: list[str]
+) -> tuple[list[str], list[str]]:
+    """(classes the model does not know, classes of the model the dataset has no folder for)."""
     new = [name for name in dataset_classes if name not in model_classes]
     gone = [name for name in model_classes if name not in dataset_classes]
+    return new, gone
+
+
+def class_mismatch(model_classes: list[str], dataset_classes: list[str]) -> str | None:
+    """A sentence saying how the dataset's classes differ from the model's, or None."""
+    new, gone = class_difference(model_classes, dataset_classes)
     if not new and not gone:
         return None
     parts = []
