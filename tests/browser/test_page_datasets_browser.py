@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from shapecnn import dataset
 
 from driver import (
     draw,
-    launch_chromium,
     metric,
     open_page,
     shape_strokes,
@@ -33,17 +32,14 @@ def files(root):
     return sorted(str(path.relative_to(root)) for path in root.rglob("*"))
 
 
-def test_a_new_dataset_takes_the_drawings_and_stays_in_the_address(
-    chromium_path, tmp_path, monkeypatch
-):
+def test_a_new_dataset_takes_the_drawings_and_stays_in_the_address(browser, tmp_path, monkeypatch):
     starter = make_dataset(tmp_path / "data" / "starter", per_class=4)
     shipped = files(starter)
     monkeypatch.setenv("SHAPECNN_STARTER", str(starter))  # the server inherits them
     monkeypatch.setenv("SHAPECNN_FIRST_MODEL", "0")
     model = tmp_path / "models" / "shapes.keras"
     log = tmp_path / "streamlit.log"
-    with streamlit_server(starter, model, log) as url, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
+    with streamlit_server(starter, model, log) as url:
         page = open_page(browser, url)
         picker = page.locator(".st-key-dataset").get_by_role("combobox", name="Dataset")
         expect(picker).to_have_value("starter")
@@ -73,4 +69,4 @@ def test_a_new_dataset_takes_the_drawings_and_stays_in_the_address(
         wait_idle(page)
         expect(picker).to_have_value("birds")
         expect(page.locator(".st-key-quick-circle")).to_contain_text("circle 4/1")
-        browser.close()
+        page.close()

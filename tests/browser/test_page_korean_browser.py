@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from driver import CANVAS, PROJECT, launch_chromium, streamlit_server, wait_idle
+from driver import CANVAS, PROJECT, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -34,13 +34,10 @@ def monkeypatch_module():
 
 
 @pytest.fixture(scope="module")
-def chromium(korean_site):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
+def chromium(korean_site, browser):
+    """The one Chromium of the browser tests (conftest): a second sync_playwright in the same
+    thread is refused while it runs."""
+    return browser
 
 
 def heading(page):
