@@ -186,7 +186,7 @@ def inside_section(classifier, prediction: views.Prediction) -> None:
 
 
 def remember_look_inside() -> None:
-    state.current().look_inside = bool(st.session_state[state.Key.LOOK_INSIDE])
+    state.current().look_inside = bool(state.widget_value(state.Key.LOOK_INSIDE, False))
 
 
 @st.fragment
