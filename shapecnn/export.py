@@ -88,7 +88,10 @@ def export_model_file(path: str | os.PathLike, format: str) -> Export:
     model = keras_model_from_archive(model_file.archive, path)
     inputs, checked_on = check_inputs(metadata)
     if format == "litert":
-        data = model_file.flatbuffer or _litert_bytes(model, path)
+        # The export a model file carries is the whole network, except in a model trained from
+        # the shape base, which carries the base's and its head as data: one file is made then.
+        whole = model_file.flatbuffer if model_file.head is None else None
+        data = whole or _litert_bytes(model, path)
         got = _run_litert(data, inputs)
     else:
         data = _onnx_bytes(model, path)

@@ -80,7 +80,7 @@ class Classifier:
         self._keras_lock = threading.Lock()
         self._runtime: Runtime | None = None
         if model_file.flatbuffer is not None:
-            self._runtime = Runtime(model_file.flatbuffer, name=str(self.path))
+            self._runtime = model_file.runtime()
             if self._runtime.input_shape != self._input_shape:
                 raise ModelFileError(
                     f"{self.path}: its network takes {self._runtime.input_shape} inputs but its "

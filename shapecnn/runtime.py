@@ -31,6 +31,44 @@ from shapecnn.errors import ModelFileError
 LAYER_OUTPUTS = ("conv1", "conv2", "pooled")
 OUTPUTS = ("probabilities", "embedding", "kinds", *LAYER_OUTPUTS)
 BASE_OUTPUTS = ("embedding", "kinds")
+# A model trained from the shape base carries the base's export (the same for every such model,
+# so it is exported once per base, not once per save: shapecnn.model) and its head as data.
+HEADLESS_OUTPUTS = (*BASE_OUTPUTS, *LAYER_OUTPUTS)
+
+
+class Head:
+    """The last layer of a model trained from the shape base, Dense(softmax) on the embedding,
+    applied in NumPy: softmax(embedding @ kernel + bias), as Keras computes it in float32."""
+
+    def __init__(self, kernel: np.ndarray, bias: np.ndarray, *, name: str = "the model"):
+        kernel = np.asarray(kernel)
+        bias = np.asarray(bias)
+        if kernel.dtype != np.float32 or bias.dtype != np.float32:
+            raise ModelFileError(f"{name}: its head must be float32 numbers")
+        if kernel.ndim != 2 or bias.shape != (kernel.shape[1],) or kernel.shape[1] < 2:
+            raise ModelFileError(
+                f"{name}: its head's kernel {kernel.shape} and bias {bias.shape} do not fit "
+                "(features x classes and classes, at least 2 classes)"
+            )
+        if not (np.isfinite(kernel).all() and np.isfinite(bias).all()):
+            raise ModelFileError(f"{name}: its head holds numbers that are not finite")
+        self.kernel = np.ascontiguousarray(kernel)
+        self.bias = np.ascontiguousarray(bias)
+
+    @property
+    def width(self) -> int:
+        return self.kernel.shape[0]
+
+    @property
+    def n_classes(self) -> int:
+        return self.kernel.shape[1]
+
+    def __call__(self, embedding: np.ndarray) -> np.ndarray:
+        logits = embedding @ self.kernel + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits)
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        return probabilities.astype(np.float32, copy=False)
 
 
 class Runtime:
@@ -39,11 +77,23 @@ class Runtime:
     `run(batch)` returns the vectors: {"probabilities": N x classes, and where exported
     "embedding": N x D, "kinds": N x the base's kinds} (the shape base's own export: embedding and
     kinds); `run(batch, layers=True)` the layer maps as well, where the export has them
-    (`has_layers`). Only the outputs asked for are copied out of the interpreter: a prediction
-    costs what it did before the maps were exported (benchmarks/RESULTS.md, "The look inside").
+    (`has_layers`). With a `head`, the flatbuffer is a shape base's export (HEADLESS_OUTPUTS) and
+    the probabilities are the head's on its embedding. Only the outputs asked for are copied out
+    of the interpreter: a prediction costs what it did before the maps were exported
+    (benchmarks/RESULTS.md, "The look inside").
     """
 
-    def __init__(self, flatbuffer: bytes, *, name: str = "the model", outputs=OUTPUTS):
+    def __init__(
+        self,
+        flatbuffer: bytes,
+        *,
+        name: str = "the model",
+        outputs=OUTPUTS,
+        head: Head | None = None,
+    ):
+        if head is not None:
+            outputs = HEADLESS_OUTPUTS
+        self._head = head
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as error:  # pragma: no cover - a broken install
@@ -93,6 +143,13 @@ class Runtime:
             raise ModelFileError(f"{name}: its exported network has no {vector_names[0]} output")
         shapes = {d["index"]: tuple(int(n) for n in d["shape"][1:]) for d in ordered}
         self.output_sizes = {key: shapes[index][-1] for key, index in self._vectors.items()}
+        if head is not None:
+            if self.output_sizes["embedding"] != head.width:
+                raise ModelFileError(
+                    f"{name}: its head takes {head.width} features but its network gives "
+                    f"{self.output_sizes['embedding']}"
+                )
+            self.output_sizes = {"probabilities": head.n_classes, **self.output_sizes}
         # The maps' shapes (H, W, channels), {} for an export without them.
         self.layer_shapes = {key: shapes[index] for key, index in self._maps.items()}
         # The interpreter holds one set of tensors: one call at a time.
@@ -130,4 +187,7 @@ class Runtime:
             interpreter.set_tensor(self._input_index, batch)
             interpreter.invoke()
             # get_tensor copies: nothing returned points into the interpreter's memory.
-            return {key: interpreter.get_tensor(index) for key, index in wanted.items()}
+            outputs = {key: interpreter.get_tensor(index) for key, index in wanted.items()}
+        if self._head is not None:
+            outputs = {"probabilities": self._head(outputs["embedding"]), **outputs}
+        return outputs

@@ -24,3 +24,12 @@ def trained_model(tmp_path_factory) -> Path:
     path = root.parent / "model.keras"
     train(root, resolve_recipe("default", epochs=60), model_path=path)
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """What shapecnn keeps between runs (the shape base's export) goes to this session's own
+    folder, for this process and every server or training process it starts."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SHAPECNN_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield

@@ -42,6 +42,22 @@ def test_litert_export_is_the_model_files_own_checked_on_its_test_drawings(train
     assert export.max_difference < 1e-4
 
 
+def test_a_model_from_the_shape_base_exports_its_whole_network_in_one_file(trained_model):
+    """Its model file carries the base's export and the head as data (shapecnn.model): the
+    .tflite offered for download is the whole network, which runs without shapecnn's head."""
+    from shapecnn.runtime import Runtime
+
+    export = export_model_file(trained_model, "litert")
+    with zipfile.ZipFile(trained_model) as archive:
+        assert export.data != archive.read("model.tflite")
+    x = np.random.default_rng(4).random((3, 24, 24, 3), dtype=np.float32)
+    alone = Runtime(export.data).run(x)["probabilities"]
+    np.testing.assert_allclose(
+        alone, Classifier.load(trained_model).run(x)["probabilities"], atol=1e-5
+    )
+    assert export.max_difference < 1e-4
+
+
 def test_the_readme_lines_run_each_export_on_a_png_as_the_classifier_does(trained, tmp_path):
     root, path = trained
     png = _a_test_drawing(root)

@@ -55,6 +55,58 @@ def test_model_metadata_and_checked_export_round_trip_in_one_file(tmp_path):
     np.testing.assert_allclose(exported, model(x).numpy(), atol=1e-5)
 
 
+def base_model_and_metadata(trained_model):
+    """A model trained from the shape base (the session's) as Keras and its metadata."""
+    model, metadata = load_model(trained_model)
+    return model, metadata
+
+
+def test_a_model_from_the_shape_base_carries_the_bases_export_once_and_its_head_as_data(
+    trained_model, tmp_path
+):
+    from shapecnn.model import HEAD_ENTRIES, cache_dir
+
+    model, metadata = base_model_and_metadata(trained_model)
+    check = np.random.default_rng(2).random((6, 24, 24, 3), dtype=np.float32)
+    first = save_model(model, tmp_path / "a.keras", metadata, check_inputs=check)
+    # Another head on the same base: the same base export goes in, the new head beside it.
+    head = model.get_layer("probabilities")
+    kernel, bias = head.get_weights()
+    head.set_weights([kernel[:, ::-1].copy(), bias[::-1].copy()])
+    second = save_model(model, tmp_path / "b.keras", metadata, check_inputs=check)
+    exports = []
+    for path in (first, second):
+        with zipfile.ZipFile(path) as archive:
+            assert set(HEAD_ENTRIES) <= set(archive.namelist())
+            exports.append(archive.read(EXPORT_ENTRY))
+    assert exports[0] == exports[1]
+    assert [p.read_bytes() for p in (cache_dir() / "exports").iterdir()] == [exports[0]]
+    # What prediction runs is what Keras computes, on inputs the check never saw.
+    x = np.random.default_rng(3).random((4, 24, 24, 3), dtype=np.float32)
+    for path, network in ((second, model), (first, load_model(first)[0])):
+        got = read_model_file(path).runtime().run(x, layers=True)
+        np.testing.assert_allclose(got["probabilities"], network(x)[0].numpy(), atol=1e-5)
+        assert set(got) >= {"probabilities", "embedding", "kinds", "conv1", "conv2", "pooled"}
+    assert read_metadata(second).export["format"] == "litert shape base + head"
+
+
+def test_a_damaged_kept_base_export_is_made_again_not_trusted(trained_model, tmp_path):
+    from shapecnn import model as model_module
+    from shapecnn.model import cache_dir
+
+    model, metadata = base_model_and_metadata(trained_model)
+    save_model(model, tmp_path / "a.keras", metadata)  # the base's export is kept now
+    (kept,) = (cache_dir() / "exports").iterdir()
+    good = kept.read_bytes()
+    kept.write_bytes(good[: len(good) // 2])
+    model_module._BASE_EXPORTS.clear()  # as a new process would find it
+    path = save_model(model, tmp_path / "b.keras", metadata)
+    assert kept.read_bytes() == good
+    x = np.random.default_rng(3).random((2, 24, 24, 3), dtype=np.float32)
+    got = read_model_file(path).runtime().run(x)["probabilities"]
+    np.testing.assert_allclose(got, model(x)[0].numpy(), atol=1e-5)
+
+
 def test_failed_save_keeps_the_previous_model_whole(tmp_path):
     path = tmp_path / "m.keras"
     save_model(build_model(2), path, ModelMetadata(class_names=["a", "b"]))

@@ -13,6 +13,7 @@ from shapecnn.errors import ModelFileError
 from shapecnn.inference import Classifier
 from shapecnn.model import (
     EXPORT_ENTRY,
+    HEAD_ENTRIES,
     MAX_METADATA_BYTES,
     METADATA_ENTRY,
     ModelMetadata,
@@ -123,3 +124,46 @@ def test_a_good_file_still_predicts(good_model):
     classifier = Classifier.load(good_model)
     x = np.ones((1, 24, 24, 3), np.float32)
     assert classifier.predict_preprocessed(x).shape == (1, 3)
+
+
+def npy(array) -> bytes:
+    import io
+
+    stream = io.BytesIO()
+    np.save(stream, array, allow_pickle=False)
+    return stream.getvalue()
+
+
+HUGE_HEADER = npy(np.zeros((2, 3), np.float32)).replace(b"(2, 3)", b"(99999999, 99999999)")
+
+
+@pytest.mark.parametrize(
+    ("kernel", "bias", "message"),
+    [
+        (np.zeros((128, 3), np.float64), np.zeros(3, np.float64), "float32"),
+        (np.zeros((128, 4), np.float32), np.zeros(4, np.float32), "outputs|4 classes|names 3"),
+        (np.zeros((128, 3), np.float32), np.zeros(2, np.float32), "do not fit"),
+        (np.zeros((10, 3), np.float32), np.zeros(3, np.float32), "takes 10 features"),
+        (np.full((128, 3), np.nan, np.float32), np.zeros(3, np.float32), "not finite"),
+        (HUGE_HEADER, np.zeros(3, np.float32), "size it claims"),
+        (b"not an array", np.zeros(3, np.float32), "not a shapecnn model file"),
+        (np.zeros((128, 3), np.float32), None, "needs head/kernel.npy and head/bias.npy"),
+    ],
+)
+def test_a_bad_head_is_one_clear_error(trained_model, tmp_path, kernel, bias, message):
+    """A model from the shape base carries its head as two arrays: each is checked (type,
+    shape against the network and the classes, finite numbers, a header that tells the truth)
+    before anything is allocated or run."""
+    extra = {}
+    for name, array in zip(HEAD_ENTRIES, (kernel, bias), strict=True):
+        if array is not None:
+            extra[name] = array if isinstance(array, bytes) else npy(array)
+    path = rewritten(
+        trained_model,
+        tmp_path / "bad.keras",
+        good_metadata(trained_model),
+        drop=HEAD_ENTRIES,
+        extra=extra,
+    )
+    with pytest.raises(ModelFileError, match=message):
+        Classifier.load(path)
