@@ -60,23 +60,17 @@ def datasets_folder(settings: Settings) -> Path:
     return _absolute(given(settings)[0]).parent
 
 
-def _same_folder(first: Path, second: Path) -> bool:
-    try:
-        return os.path.samefile(first, second)
-    except OSError:  # one of them is not there (yet)
-        return _absolute(first) == _absolute(second)
-
-
 def is_starter(settings: Settings) -> bool:
     """Whether the page shows the starter dataset, which it keeps as shipped."""
-    return _same_folder(settings.data, settings.starter)
+    return dataset.same_folder(settings.data, settings.starter)
 
 
 def dataset_names(settings: Settings) -> list[str]:
     """The datasets to pick from: the one the page opens on first, then the others by name."""
     data = _absolute(given(settings)[0])
     names = {*dataset.list_datasets(data.parent), data.name}
-    opening = MY_DATASET if MY_DATASET in names and _same_folder(data, settings.starter) else None
+    from_starter = dataset.same_folder(data, settings.starter)
+    opening = MY_DATASET if MY_DATASET in names and from_starter else None
     first = opening or data.name
     return [first, *sorted(names - {first})]
 

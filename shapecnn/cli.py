@@ -25,6 +25,11 @@ PROG = "python -m shapecnn"
 # `train --recipe tutorial` is for comparison: it gets a file of its own, so that it never
 # replaces the model the page uses (DEFAULT_MODEL, which the default recipe writes).
 TUTORIAL_MODEL = DEFAULT_MODEL.with_name("tutorial.keras")
+# A command that reads a dataset defaults to that dataset's model, as the page does.
+DATA_MODEL_HELP = (
+    f"model file (default: {DEFAULT_MODEL.parent.name}/{DEFAULT_MODEL.name} for the starter data, "
+    f"{DEFAULT_MODEL.parent.name}/NAME.keras for a dataset NAME, as on the page)"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -127,8 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--model",
         type=Path,
-        help=f"model file (default: {_shown(DEFAULT_MODEL)}; with --recipe tutorial "
-        f"{_shown(TUTORIAL_MODEL)})",
+        help=f"{DATA_MODEL_HELP[:-1]}; with --recipe tutorial {_shown(TUTORIAL_MODEL)} or "
+        "NAME_tutorial.keras)",
     )
     train.add_argument(
         "--recipe",
@@ -147,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score a model on DATA's test split, or on DATA itself when it holds class "
         "folders directly (DATA/<class>/*.png).",
     )
-    evaluate.add_argument("--model", type=Path, default=DEFAULT_MODEL, help=model_help)
+    evaluate.add_argument("--model", type=Path, help=DATA_MODEL_HELP)
     evaluate.add_argument("--data", type=Path, default=DEFAULT_DATA, help=data_help)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument(
@@ -232,7 +237,7 @@ def _add_sharing_commands(commands, model_help: str) -> None:
     actions = project.add_subparsers(dest="action", required=True, parser_class=_Parser)
     out = actions.add_parser("export", help="write a project file")
     out.add_argument("--data", type=Path, default=DEFAULT_DATA, help="dataset folder")
-    out.add_argument("--model", type=Path, default=DEFAULT_MODEL, help=model_help)
+    out.add_argument("--model", type=Path, help=DATA_MODEL_HELP)
     out.add_argument("--out", type=Path, required=True, help="project file (.zip)")
     into = actions.add_parser("import", help="unpack a project file")
     into.add_argument("file", type=Path, metavar="FILE.zip", help="project file")
@@ -252,10 +257,16 @@ def _print_warning(message, category, filename, lineno, file=None, line=None):
 
 
 def default_model(args) -> Path:
-    """The model file a command uses when --model is not given."""
-    if getattr(args, "recipe", None) == "tutorial":
-        return TUTORIAL_MODEL
-    return DEFAULT_MODEL
+    """The model file a command uses when --model is not given: the starter data's is
+    DEFAULT_MODEL, another dataset's models/<its name>.keras (the page's rule,
+    page/datasets.py), and the tutorial recipe's a file of its own beside it."""
+    data = getattr(args, "data", None)
+    starter = data is None or dataset.same_folder(Path(data), DEFAULT_DATA)
+    tutorial = getattr(args, "recipe", None) == "tutorial"
+    if starter:
+        return TUTORIAL_MODEL if tutorial else DEFAULT_MODEL
+    name = Path(data).resolve().name
+    return DEFAULT_MODEL.parent / (f"{name}_tutorial.keras" if tutorial else f"{name}.keras")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1169,6 +1169,15 @@ def _remove_if_empty(folder: Path) -> None:
         folder.rmdir()  # refuses a folder that still holds anything, hidden files included
 
 
+def same_folder(first: str | os.PathLike, second: str | os.PathLike) -> bool:
+    """Whether two paths name one folder (through links too; by absolute path where one of
+    them does not exist yet)."""
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return os.path.abspath(first) == os.path.abspath(second)
+
+
 def delete_class(root: str | os.PathLike, label: str) -> int:
     """Delete a class and every drawing of it, in both splits; returns the number of images.
 

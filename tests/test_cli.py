@@ -270,3 +270,22 @@ def test_evaluate_after_classes_changed_keeps_the_models_classes(capsys, trained
     report = json.loads(out)
     assert report["classes"] == ["circle", "rectangle", "triangle"]
     assert report["count"] == 6  # circle and rectangle test drawings; triangle's are gone
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_a_dataset_without_model_uses_the_model_the_page_uses_for_it(command, tmp_path):
+    """`train --data data/my_shapes` writes the model the page shows for my_shapes (and
+    `evaluate` reads it), not the starter's: one rule for both (page/datasets.py)."""
+    from page.common import Settings
+    from page.datasets import for_dataset
+    from shapecnn.cli import build_parser, default_model
+    from shapecnn.config import DEFAULT_DATA, DEFAULT_MODEL
+
+    mine = DEFAULT_DATA.parent / "my_shapes"
+    args = build_parser().parse_args([command, "--data", str(mine)])
+    page = for_dataset(Settings(data=DEFAULT_DATA, model=DEFAULT_MODEL), "my_shapes")
+    assert default_model(args) == page.model == DEFAULT_MODEL.parent / "my_shapes.keras"
+    starter = build_parser().parse_args([command, "--data", str(DEFAULT_DATA)])
+    assert default_model(starter) == DEFAULT_MODEL
+    tutorial = build_parser().parse_args(["train", "--data", str(mine), "--recipe", "tutorial"])
+    assert default_model(tutorial).name == "my_shapes_tutorial.keras"
