@@ -374,7 +374,8 @@ def draw_view(settings: Settings, counts: dict[str, dict[str, int]], training: b
     with st.container(horizontal=True, vertical_alignment="center", gap="medium", border=True):
         train_button(settings, training)
         # Polls while a job runs, then reruns the page for the new model: once a second for
-        # the session that started the run (or saved during it), every few seconds for the
+        # the session that started the run (or saved during it; a third of a second for its
+        # learn-as-you-save updates), every few seconds for the
         # rest of a classroom, whose strokes otherwise wait behind the polls
         # (benchmarks/RESULTS.md, load).
         st.fragment(training_status_section, run_every=status_poll_seconds(settings, training))(
@@ -384,6 +385,8 @@ def draw_view(settings: Settings, counts: dict[str, dict[str, int]], training: b
 
 # How often a session that did not start the running job polls its progress.
 OBSERVER_POLL_SECONDS = 3.0
+# How often the session that saved a drawing polls the update its save started.
+QUICK_POLL_SECONDS = 0.3
 
 
 def status_poll_seconds(settings: Settings, training: bool) -> float | None:
@@ -391,4 +394,7 @@ def status_poll_seconds(settings: Settings, training: bool) -> float | None:
         return None
     job = job_registry().latest(settings.model)
     watching = job is not None and state.current().watched_job == job.id
-    return 1.0 if watching else OBSERVER_POLL_SECONDS
+    if not watching:
+        return OBSERVER_POLL_SECONDS
+    # A learn-as-you-save update takes well under a second: the new model answers soon after.
+    return QUICK_POLL_SECONDS if job.recipe.head_solver == "lbfgs" else 1.0
