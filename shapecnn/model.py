@@ -341,12 +341,13 @@ def cache_dir() -> Path:
 
 
 def base_export(model, *, fresh: bool = False) -> bytes:
-    """The LiteRT export of the shape base inside `model` (runtime.HEADLESS_OUTPUTS: its
-    embedding and kinds, then the maps of the look inside), exported once per base weights.
+    """The LiteRT export of the shape base inside `model` (or of `model`, the base itself;
+    runtime.HEADLESS_OUTPUTS: its embedding and kinds, then the maps of the look inside),
+    exported once per base weights.
     `fresh` exports again and replaces what was kept (a kept export that failed its check)."""
     from shapecnn._tensorflow import keras
 
-    base = model.get_layer("shape_base")
+    base = model if model.name == "shape_base" else model.get_layer("shape_base")
     digest = hashlib.sha256(repr(tuple(base.inputs[0].shape)).encode())
     for weights in base.get_weights():
         digest.update(np.ascontiguousarray(weights).tobytes())

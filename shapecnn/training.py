@@ -573,8 +573,12 @@ def _solve_head(x, y, sample_weight, n_classes: int, l2: float) -> list[np.ndarr
 
 
 def warm_up(input_shape=(24, 24, 3)) -> None:
-    """Load the shape base (and the head's solver) now, so that the first training run does not
-    wait for them."""
+    """Load the shape base (and the head's solver) now, and export the base unless it is kept
+    already (shapecnn.model.base_export), so that the first training run does not wait for
+    them."""
     import sklearn.linear_model  # noqa: F401
 
-    _base(input_shape)
+    from shapecnn.model import base_export
+
+    base, _fingerprint = _base(input_shape)
+    base_export(base)
