@@ -27,7 +27,7 @@ from page.common import (
 )
 from page.datasets import for_new_drawings
 from page.text import shown_as, t
-from page.train import follow, model_summary, train_button
+from page.train import follow, model_summary, train_button, watch_own_job
 from shapecnn import dataset, inside, jobs, views
 from shapecnn.config import LEARN_AS_YOU_SAVE, SPLITS, resolve_recipe
 from shapecnn.errors import BlankDrawingError, ShapeCNNError
@@ -297,7 +297,7 @@ def learn_from_saves(settings: Settings) -> None:
         )
     except ShapeCNNError:
         return  # another process trains this model: its next run will include the drawing
-    state.current().watched_job = job.id
+    watch_own_job(job.id)
 
 
 def counts_key(settings: Settings) -> tuple:
@@ -322,7 +322,7 @@ def first_model(settings: Settings, counts: dict[str, dict[str, int]], training:
         )
     except ShapeCNNError:
         return
-    state.current().watched_job = job.id
+    watch_own_job(job.id)
     st.rerun()
 
 
@@ -393,7 +393,7 @@ def status_poll_seconds(settings: Settings, training: bool) -> float | None:
     if not training:
         return None
     job = job_registry().latest(settings.model)
-    watching = job is not None and state.current().watched_job == job.id
+    watching = job is not None and state.current().own_job == job.id
     if not watching:
         return OBSERVER_POLL_SECONDS
     # A learn-as-you-save update takes well under a second: the new model answers soon after.

@@ -61,6 +61,9 @@ class PageState:
     pending_label: str | None = None
     # The id of the training job this session watches, to rerun the page when it ends.
     watched_job: str | None = None
+    # The job this session started (a click, a save): it polls that one fast, and its end
+    # reruns this session's page even when it was a learn-as-you-save update (page/train.py).
+    own_job: str | None = None
     # The uploader's key number: a new number is an empty uploader for the next import.
     upload_generation: int = 0
     # The class whose deletion waits for a confirmation in the Drawings view.

@@ -140,7 +140,7 @@ def start_training(settings: Settings, recipe: Recipe) -> None:
     except ShapeCNNError as error:
         st.error(t("train.cannot_start", error=error))
         return
-    state.current().watched_job = job.id
+    watch_own_job(job.id)
     if not started:
         flash(t("train.already"), icon="⏳")
     st.rerun()
@@ -218,17 +218,33 @@ def model_summary(settings: Settings) -> str:
     return t("summary.model_accuracy", when=info.trained_at, accuracy=info.test_accuracy)
 
 
+def watch_own_job(job_id: str) -> None:
+    """This session started the job (or saved a drawing while it ran): follow it closely."""
+    session = state.current()
+    session.watched_job = session.own_job = job_id
+
+
 def follow(snapshot: jobs.JobSnapshot) -> jobs.JobSnapshot:
     """Watch a running job; when the watched job has just ended, rerun the whole page, so the
-    model panel and the live predictions switch to the new model at once."""
+    model panel and the live predictions switch to the new model at once.
+
+    Every session that saw the run does so for a Train click; a learn-as-you-save update
+    reruns only the page of the session whose save started it. In a classroom those updates
+    come back to back, and a whole-page run of every open page after each was the largest
+    share of the server's work (benchmarks/RESULTS.md, load); the others' next stroke is
+    answered by the new model anyway (the prediction loads each new file version)."""
     session = state.current()
     if snapshot.active:
         session.watched_job = snapshot.id
     elif session.watched_job == snapshot.id:
         session.watched_job = None
-        if snapshot.state == jobs.DONE:
-            flash(t("train.finished"), icon="🎉")
-        st.rerun()
+        own = session.own_job == snapshot.id
+        if own:
+            session.own_job = None
+        if own or snapshot.recipe.head_solver != "lbfgs":
+            if snapshot.state == jobs.DONE:
+                flash(t("train.finished"), icon="🎉")
+            st.rerun()
     return snapshot
 
 
