@@ -247,6 +247,20 @@ def test_a_link_naming_the_view_in_english_opens_it_in_korean(
     at = new_page(monkeypatch, shapes, tmp_path / "model.keras", lang="ko", view="Train")
     assert at.segmented_control(key="view").value == "Train"
     assert "모델 학습" in [button.label for button in at.button]
+    # The address keeps the view, named as the control shows it: a reload opens it again.
+    assert at.query_params["view"] == "학습"
+    assert at.query_params["lang"] == "ko"
+    at.run()
+    assert at.segmented_control(key="view").value == "Train"
+    assert at.query_params["view"] == "학습"
+
+
+def test_a_link_naming_the_view_in_korean_opens_it_in_english(
+    monkeypatch, canvas, shapes, tmp_path
+):
+    at = new_page(monkeypatch, shapes, tmp_path / "model.keras", view="그림 모음")
+    assert at.segmented_control(key="view").value == "Drawings"
+    assert at.query_params["view"] == "Drawings"
 
 
 def test_an_unknown_language_opens_the_page_in_english(monkeypatch, canvas, shapes, tmp_path):
