@@ -398,7 +398,7 @@ def move_drawings(settings: Settings, paths: list[Path], split: str, label: str)
             dataset.move_image(settings.data, path, split, label)
     except (ShapeCNNError, OSError) as error:
         return views.describe_error(error)
-    flash(tn("drawings.moved", len(paths), split=split, label=label))
+    flash(tn("drawings.moved", len(paths), split=t(f"split.{split}"), label=label))
     st.rerun()  # the whole page: counts change
 
 

@@ -154,15 +154,16 @@ def change_wrong_drawing(
 ) -> str | None:
     """Move the drawing to `label` in its split, or delete it (label None), with the dataset's
     own functions; the results then mark it. A refusal comes back as one line."""
+    shown_split = t(f"split.{split}")
     try:
         if label is None:
             dataset.delete_image(settings.data, item.path)
             change = state.DrawingChange("deleted")
-            done = t("fix.deleted", name=item.path.name, split=split, label=item.true)
+            done = t("fix.deleted", name=item.path.name, split=shown_split, label=item.true)
         else:
             moved = dataset.move_image(settings.data, item.path, split, label)
             change = state.DrawingChange("moved", label, str(moved))
-            done = t("fix.moved", name=item.path.name, split=split, old=item.true, new=label)
+            done = t("fix.moved", name=item.path.name, split=shown_split, old=item.true, new=label)
     except (ShapeCNNError, OSError) as error:
         return views.describe_error(error)
     session = state.current()
