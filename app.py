@@ -79,10 +79,16 @@ def choose_language() -> None:
     chosen = asked if asked in LANGUAGES else DEFAULT_LANGUAGE
     state.set_widget_value(state.Key.LANGUAGE, chosen)
     # The address names the view as the view control shows it, in its language (?view=학습);
-    # a link with the view named in another language (?lang=ko&view=Train) opens it too.
-    view = VIEW_NAMES.get(st.query_params.get(state.Key.VIEW))
-    if view is not None and shown_as("view.")(view) != st.query_params.get(state.Key.VIEW):
-        state.set_widget_value(state.Key.VIEW, view)
+    # a link with the view named in another language (?lang=ko&view=Train) opens it too. The
+    # control, bound to the address, takes only its own names from it: it would open the view
+    # but drop the English name from the address, and a reload would then open Draw. So the
+    # address gets the name the control shows, and the run starts again with it (once per
+    # session, before anything is drawn).
+    named = st.query_params.get(state.Key.VIEW)
+    view = VIEW_NAMES.get(named)
+    if view is not None and shown_as("view.")(view) != named:
+        st.query_params[state.Key.VIEW] = shown_as("view.")(view)
+        st.rerun()
 
 
 def language_picker() -> None:

@@ -157,11 +157,6 @@ def model_problem(error: Exception) -> str:
     return t("model.unusable", reason=reason)
 
 
-def plural(count: int, noun: str) -> str:
-    """'1 drawing', '3 drawings' (English; catalogued texts use text.tn)."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 # --- labels typed on the page ------------------------------------------------------------------
 
 

@@ -202,10 +202,6 @@ def for_new_drawings(settings: Settings, label=None, drawing=None, split: str = 
         except DatasetError:
             if MY_DATASET not in dataset.list_datasets(folder):
                 raise  # not another session's copy made meanwhile: say why
-    flash(
-        f"{'Made' if made else 'Into'} {MY_DATASET}, your copy of the starter drawings: "
-        "the starter dataset stays as shipped",
-        icon="📁",
-    )
+    flash(t("datasets.made_mine" if made else "datasets.into_mine", name=MY_DATASET), icon="📁")
     state.current().pending_dataset = MY_DATASET
     return for_dataset(settings, MY_DATASET)

@@ -27,7 +27,7 @@ from page.common import (
 )
 from page.datasets import for_new_drawings
 from page.text import shown_as, t
-from page.train import follow, model_summary, train_button, watch_own_job
+from page.train import follow, model_summary, progress_text, train_button, watch_own_job
 from shapecnn import dataset, inside, jobs, views
 from shapecnn.config import LEARN_AS_YOU_SAVE, SPLITS, resolve_recipe
 from shapecnn.errors import BlankDrawingError, ShapeCNNError
@@ -357,7 +357,7 @@ def training_status_section(settings: Settings) -> None:
     job = job_registry().latest(settings.model)
     snapshot = None if job is None else follow(job.snapshot())
     if snapshot is not None and snapshot.active:
-        st.progress(snapshot.progress, text=snapshot.message)
+        st.progress(snapshot.progress, text=progress_text(snapshot))
         return
     if snapshot is not None and snapshot.state == jobs.FAILED:
         st.error(t("status.failed", error=snapshot.error))

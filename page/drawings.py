@@ -21,7 +21,6 @@ from page.common import (
     label_rule,
     load_classifier,
     model_problem,
-    plural,
     refusal_line,
     short_error,
     shown,
@@ -39,9 +38,9 @@ UPLOAD_LIMIT_MB = dataset.MAX_UPLOAD_BYTES // _MB
 # What one session may upload in all (the uploader's limit is per file): past it an upload is
 # refused and its files dropped from the server's memory (issue 14).
 SESSION_UPLOAD_LIMIT_MB = 100
-# The orders of the thumbnails; the second needs a model.
-NEWEST_FIRST = "Newest first"
-DISAGREES_FIRST = "Model disagrees most first"
+# The orders of the thumbnails (shown as browse.order.<order>); the second needs a model.
+NEWEST_FIRST = "newest"
+DISAGREES_FIRST = "disagrees"
 
 
 def problems_section(settings: Settings, polling: bool = False) -> None:
@@ -88,9 +87,7 @@ def import_section(settings: Settings, classes: list[str]) -> None:
             key=key,
             on_change=count_uploads,
             args=(key,),
-            help=f"At most {UPLOAD_LIMIT_MB} MB at once, {SESSION_UPLOAD_LIMIT_MB} MB in all "
-            "per visit. A zip holds <class>/<image> or train|test/<class>/<image>. Files that "
-            "are not usable drawings are skipped and listed.",
+            help=t("import.help", limit=UPLOAD_LIMIT_MB, session_limit=SESSION_UPLOAD_LIMIT_MB),
         )
         refusal_line(refusal)
         choice = st.selectbox(
@@ -131,9 +128,11 @@ def count_uploads(key: str) -> None:
     if session.uploaded_bytes + size > SESSION_UPLOAD_LIMIT_MB * _MB:
         state.forget_uploads(uploads)
         session.upload_generation += 1  # the uploader under a new key: empty
-        session.upload_refusal = (
-            f"Upload refused: this session has already sent {session.uploaded_bytes / _MB:.0f} "
-            f"MB of at most {SESSION_UPLOAD_LIMIT_MB} MB (these files: {size / _MB:.0f} MB)"
+        session.upload_refusal = t(
+            "import.refused",
+            sent=session.uploaded_bytes / _MB,
+            limit=SESSION_UPLOAD_LIMIT_MB,
+            size=size / _MB,
         )
         return
     session.uploaded_bytes += size
@@ -196,16 +195,16 @@ def browser_section(settings: Settings, counts: dict[str, dict[str, int]]) -> li
     order = NEWEST_FIRST
     if classifier is not None:
         order = st.segmented_control(
-            "Order",
+            t("browse.order_label"),
             [NEWEST_FIRST, DISAGREES_FIRST],
+            format_func=shown_as("browse.order."),
             default=NEWEST_FIRST,
             required=True,
             key=state.Key.BROWSE_ORDER,
             on_change=state.set_widget_value,
             args=(page_key, 1),  # the drawings most in doubt are on the first page
             label_visibility="collapsed",
-            help="Model disagrees most first: the drawings the model puts in another class, "
-            "the most confident first; likely saved under the wrong class",
+            help=t("browse.order_help"),
         )
     paths = views.newest_first(settings.data, split, label)
     if order == DISAGREES_FIRST:
@@ -221,8 +220,8 @@ def browser_section(settings: Settings, counts: dict[str, dict[str, int]]) -> li
         st.caption(t("browse.none", split=t(f"split.{split}"), label=label))
     else:
         st.caption(
-            f"{page.total} drawings, {order.lower()}. Click a drawing to select it."
-            + ("" if classifier is None else " Under each: what the model says it is.")
+            tn("browse.total", page.total, order=t(f"browse.in_order.{order}"))
+            + ("" if classifier is None else t("browse.with_verdicts"))
         )
         thumbnails(page.paths, label, classifier)
     actions_section(settings, label, split, classes, paths, selected)
@@ -254,7 +253,7 @@ def thumbnails(paths: list[Path], label: str, classifier) -> None:
             if image is not None:
                 st.image(image, width="stretch", output_format="PNG")
             else:
-                st.caption("unreadable")
+                st.caption(t("browse.unreadable"))
             key = state.pick_key(path.name)
             state.set_widget_value(key, str(path) in state.current().picked)
             st.checkbox(
@@ -273,6 +272,11 @@ def thumbnails(paths: list[Path], label: str, classifier) -> None:
                         verdict.confidence,
                         verdict.unsure,
                         wrong=verdict.label != label,
+                        title=t(
+                            "browse.verdict_unsure" if verdict.unsure else "browse.verdict",
+                            label=verdict.label,
+                            confidence=verdict.confidence,
+                        ),
                     )
                 )
 
@@ -303,15 +307,15 @@ def actions_section(
     other_split = "test" if split == "train" else "train"
     with st.container(horizontal=True, gap="small", vertical_alignment="bottom"):
         st.button(
-            f"Select all ({len(paths)})",
+            t("browse.select_all", count=len(paths)),
             key="browse_select_all",
             on_click=select,
             args=([str(path) for path in paths],),
             disabled=not paths or len(selected) == len(paths),
-            help=f"Every {split} drawing of {label}, on every page",
+            help=t("browse.select_all_help", split=t(f"split.{split}"), label=label),
         )
         st.button(
-            "Select none",
+            t("browse.select_none"),
             key="browse_select_none",
             on_click=select,
             args=([],),
@@ -352,10 +356,15 @@ def undo_section(settings: Settings) -> None:
     refusal = None
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         st.caption(
-            f"Deleted {plural(last.count, 'drawing')} of {last.label} ({last.split}); "
-            f"they wait {BIN_KEEP_SECONDS // 86400} days in the dataset's bin."
+            tn(
+                "browse.bin",
+                last.count,
+                label=last.label,
+                split=t(f"split.{last.split}"),
+                days=BIN_KEEP_SECONDS // 86400,
+            )
         )
-        if st.button("Undo", key="browse_undo", icon=":material/undo:"):
+        if st.button(t("browse.undo"), key="browse_undo", icon=":material/undo:"):
             refusal = undo_delete(settings, last)
     refusal_line(refusal)
 
@@ -366,7 +375,7 @@ def undo_delete(settings: Settings, last: state.LastDelete) -> str | None:
     except (ShapeCNNError, OSError) as error:
         return views.describe_error(error)
     state.current().last_delete = None
-    flash(f"Restored {plural(len(restored), 'drawing')} of {last.label}", icon="↩️")
+    flash(tn("browse.restored", len(restored), label=last.label), icon="↩️")
     st.rerun()  # the whole page: counts change
 
 
@@ -379,7 +388,7 @@ def delete_drawings(settings: Settings, paths: list[Path], label: str, split: st
     session = state.current()
     session.last_delete = state.LastDelete(deleted.entry, len(deleted.paths), label, split)
     session.picked.clear()
-    flash(f"Deleted {plural(len(deleted.paths), 'drawing')}", icon="🗑️")
+    flash(tn("drawings.deleted", len(deleted.paths)), icon="🗑️")
     st.rerun()  # the whole page: counts change
 
 
@@ -389,7 +398,7 @@ def move_drawings(settings: Settings, paths: list[Path], split: str, label: str)
             dataset.move_image(settings.data, path, split, label)
     except (ShapeCNNError, OSError) as error:
         return views.describe_error(error)
-    flash(f"Moved to {split}/{label}: {plural(len(paths), 'drawing')}")
+    flash(tn("drawings.moved", len(paths), split=t(f"split.{split}"), label=label))
     st.rerun()  # the whole page: counts change
 
 

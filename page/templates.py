@@ -7,6 +7,7 @@ decide what goes in. Everything put into HTML is escaped here.
 from __future__ import annotations
 
 import functools
+import json
 from datetime import datetime
 from html import escape
 
@@ -131,17 +132,26 @@ def prediction_html(
 
 # A metric's axis: accuracy from 0 to 1 as a percentage, loss from 0 up.
 CURVE_AXES = {
-    "loss": {"title": "Loss", "scale": {"zero": True}, "axis": {}},
-    "accuracy": {"title": "Accuracy", "scale": {"domain": [0, 1]}, "axis": {"format": "%"}},
+    "loss": {"scale": {"zero": True}, "axis": {}},
+    "accuracy": {"scale": {"domain": [0, 1]}, "axis": {"format": "%"}},
 }
 CURVE_HEIGHT = 300
 
 
-def curve_spec(title: str, metric: str, points: bool) -> dict:
-    """A line per split (train, test) of one metric per epoch, with axis titles and a legend.
-    Written out by hand: st.line_chart builds an Altair chart (about 0.2 s of Python per call),
-    which would hold up the training thread on every poll."""
+def curve_spec(
+    metric: str, points: bool, *, title: str, epoch: str, value: str, legend: str, splits: dict
+) -> dict:
+    """A line per split (train, test) of one metric per epoch, with axis titles and a legend;
+    the texts as the page words them (`splits`: each split's name in the legend). Written out by
+    hand: st.line_chart builds an Altair chart (about 0.2 s of Python per call), which would
+    hold up the training thread on every poll."""
     axis = CURVE_AXES[metric]
+    # The rows name the splits train and test (views.history_rows); the legend says them in the
+    # page's language.
+    names = " : ".join(
+        f"datum.label === {json.dumps(split)} ? {json.dumps(name)}"
+        for split, name in splits.items()
+    )
     return {
         "title": {"text": title, "anchor": "start", "fontSize": 13},
         "height": CURVE_HEIGHT,
@@ -150,30 +160,35 @@ def curve_spec(title: str, metric: str, points: bool) -> dict:
             "x": {
                 "field": "epoch",
                 "type": "quantitative",
-                "title": "Epoch",
+                "title": epoch,
                 "axis": {"tickMinStep": 1},
             },
             "y": {
                 "field": "value",
                 "type": "quantitative",
-                "title": axis["title"],
+                "title": value,
                 "scale": axis["scale"],
                 "axis": axis["axis"],
             },
             "color": {
                 "field": "split",
                 "type": "nominal",
-                "title": "Drawings",
+                "title": legend,
                 "scale": {"domain": ["train", "test"], "range": ["#0068c9", "#ff4b4b"]},
-                "legend": {"orient": "top", "direction": "horizontal"},
+                "legend": {
+                    "orient": "top",
+                    "direction": "horizontal",
+                    "labelExpr": f"{names} : datum.label",
+                },
             },
         },
     }
 
 
-def confusion_spec(classes: list[str]) -> dict:
+def confusion_spec(classes: list[str], *, true_class: str, predicted: str, drawings: str) -> dict:
     """The confusion matrix as a heat map: true class on rows, predicted on columns, in the
-    model's class order, the count written in every cell (light text on the dark cells)."""
+    model's class order, the count written in every cell (light text on the dark cells); the
+    axis, legend and tooltip titles as the page words them."""
     cell_size = 44 if len(classes) <= 8 else 28
     # Names wider than a cell (about 6 px a character) are slanted, not dropped.
     slanted = max((len(name) for name in classes), default=0) * 6 > cell_size
@@ -187,7 +202,7 @@ def confusion_spec(classes: list[str]) -> dict:
             "x": {
                 "field": "predicted",
                 "type": "nominal",
-                "title": "Predicted",
+                "title": predicted,
                 **order,
                 "axis": {
                     "orient": "top",
@@ -195,7 +210,7 @@ def confusion_spec(classes: list[str]) -> dict:
                     "labelOverlap": False,
                 },
             },
-            "y": {"field": "true", "type": "nominal", "title": "True class", **order},
+            "y": {"field": "true", "type": "nominal", "title": true_class, **order},
         },
         "layer": [
             {
@@ -204,13 +219,13 @@ def confusion_spec(classes: list[str]) -> dict:
                     "color": {
                         "field": "count",
                         "type": "quantitative",
-                        "title": "Drawings",
+                        "title": drawings,
                         "scale": {"scheme": "blues", "domainMin": 0},
                     },
                     "tooltip": [
-                        {"field": "true", "title": "true class"},
-                        {"field": "predicted", "title": "predicted"},
-                        {"field": "count", "title": "drawings"},
+                        {"field": "true", "title": true_class},
+                        {"field": "predicted", "title": predicted},
+                        {"field": "count", "title": drawings},
                     ],
                 },
             },
@@ -229,45 +244,13 @@ def confusion_spec(classes: list[str]) -> dict:
     }
 
 
-def time_ago(then: datetime, now: datetime) -> str:
-    """How long ago, as a person says it: 'just now', '40 s ago', '2 min ago', '3 h ago',
-    'yesterday', '5 days ago'; the date itself after a month."""
-    seconds = (now - then).total_seconds()
-    if seconds < 10:
-        return "just now"  # also a clock a little ahead of this one
-    if seconds < 60:
-        return f"{int(seconds)} s ago"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    days = int(seconds // 86400)
-    if days == 1:
-        return "yesterday"
-    if days < 31:
-        return f"{days} days ago"
-    return then.strftime("%Y-%m-%d")
-
-
-def time_html(then: datetime | None, now: datetime, unknown: str = "at an unknown time") -> str:
-    """'2 min ago' with the full local time on hover (a title attribute)."""
-    if then is None:
-        return escape(unknown)
+def time_html(then: datetime, said: str) -> str:
+    """`said` ('2 min ago') with the full local time of `then` on hover (a title attribute)."""
     full = then.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     return (
         f'<span title="{escape(full)}" data-time="{escape(then.isoformat())}" '
-        f'style="text-decoration:underline dotted">{escape(time_ago(then, now))}</span>'
+        f'style="text-decoration:underline dotted">{escape(said)}</span>'
     )
-
-
-def duration(seconds: float) -> str:
-    """'0.4 s', '35 s', '2 min 5 s'."""
-    if seconds < 10:
-        return f"{seconds:.1f} s"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
 # The misclassified drawings under the Train view's results: the button under each thumbnail
@@ -313,16 +296,12 @@ THUMBNAIL_STYLE = (
 
 
 def thumbnail_verdict(
-    drawing: str, label: str, confidence: float, unsure: bool, wrong: bool
+    drawing: str, label: str, confidence: float, unsure: bool, wrong: bool, title: str
 ) -> str:
     """The model's class and confidence for one thumbnail, in red when it is not the class the
-    drawing is saved under; `unsure`: the drawing looks like none of the classes."""
+    drawing is saved under; `unsure`: the drawing looks like none of the classes (a question
+    mark after the class). `title`: the sentence shown on hover."""
     said = f"{label}?" if unsure else label
-    title = (
-        f"Not sure; closest: {label} ({confidence:.0%})"
-        if unsure
-        else f"The model says {label} ({confidence:.0%})"
-    )
     return (
         f'<p data-drawing="{escape(drawing)}" data-predicted="{escape(label)}" '
         f'data-confidence="{confidence:.4f}" data-wrong="{int(wrong)}" title="{escape(title)}" '

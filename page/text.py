@@ -17,6 +17,8 @@ them: the page shows them as they are, after a lead-in from here ("Training fail
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from page import state
 
 DEFAULT_LANGUAGE = "en"
@@ -50,6 +52,18 @@ EN = {
     "split.test": "test",
     "column.class": "class",
     "column.total": "total",
+    # how long ago, and how long (page/text.py: time_ago, duration)
+    "time.just_now": "just now",
+    "time.seconds_ago": "{count} s ago",
+    "time.minutes_ago": "{count} min ago",
+    "time.hours_ago": "{count} h ago",
+    "time.yesterday": "yesterday",
+    "time.days_ago": "{count} days ago",
+    "time.unknown": "at an unknown time",
+    "duration.tenths": "{seconds:.1f} s",
+    "duration.seconds": "{seconds:.0f} s",
+    "duration.minutes": "{minutes} min",
+    "duration.minutes_seconds": "{minutes} min {seconds} s",
     "dataset.heading": "Dataset",
     "dataset.empty": "No drawings yet. Draw one and save it under a new class, or start from "
     "examples.",
@@ -115,24 +129,78 @@ EN = {
     "train.cannot_start": "Training cannot start: {error}",
     "train.already": "This model is already being trained: showing that run.",
     "train.finished": "Training finished: predictions now use the new model.",
+    "train.cancelled": "Cancelled: the previous model is kept.",
+    "train.unbalanced": "Unbalanced classes: {largest} has {largest_count} training drawings, "
+    "{smallest_part}. The model will lean towards {largest}; draw more {smallest}.",
+    "train.unbalanced_none": "{smallest} has none",
+    "train.unbalanced_only": "{smallest} only {smallest_count}",
+    "train.took_whole": "The last run took {duration}",
+    "train.took_fit": "The current model took {duration} to fit, plus loading and saving",
+    "train.last_run_same": "{took} ({recipe} recipe, {drawings}): expect about as long.",
+    "train.last_run_other": "{took} ({recipe} recipe, {drawings}); the {chosen} recipe may take "
+    "quite a different time.",
+    "train.training_drawings.one": "{count} training drawing",
+    "train.training_drawings.other": "{count} training drawings",
+    # the progress line of a run (from the job's values; the package's own line is English)
+    "progress.starting": "Starting TensorFlow",
+    "progress.loading": "Loading the drawings",
+    "progress.training.one": "Training on {count} drawing",
+    "progress.training.other": "Training on {count} drawings",
+    "progress.epoch": "Epoch {epoch} of at most {epochs}",
+    "progress.cancelling": "Cancelling",
+    # the results of a run, or of the current model
     "train.loss_curve": "Loss per epoch",
     "train.accuracy_curve": "Accuracy per epoch",
+    "chart.epoch": "Epoch",
+    "chart.loss": "Loss",
+    "chart.accuracy": "Accuracy",
+    "chart.drawings": "Drawings",
+    "chart.true_class": "True class",
+    "chart.predicted": "Predicted",
     "train.all_right": "Every test drawing was recognised.",
-    "train.wrong": "**Test drawings it got wrong** ({count})",
-    "train.gone": "{name} (gone)",
+    "train.wrong": "**Test drawings it got wrong** ({count}): click one to relabel or delete it",
+    "train.changed.one": "{count} drawing changed since this model was trained: it learns from "
+    "the change when you train again.",
+    "train.changed.other": "{count} drawings changed since this model was trained: it learns "
+    "from the change when you train again.",
     "train.more": "and {count} more",
+    "fix.moved_mark": "**moved to {label}**, not retrained yet",
+    "fix.deleted_mark": "**deleted**, not retrained yet",
+    "fix.gone": "gone since training",
+    "fix.pick": "Relabel…",
+    "fix.picked": "Picked",
+    "fix.filed": "`{name}` ({split}) is filed as **{true}**; the model says **{predicted}** "
+    "({confidence:.0%}).",
+    "fix.target": "Its class",
+    "fix.delete": "Delete it",
+    "fix.close": "Close",
+    "fix.deleted": "Deleted {name} from {split}/{label}: the model learns it when you train again.",
+    "fix.moved": "Moved {name} from {split}/{old} to {split}/{new}: the model learns it when you "
+    "train again.",
     "train.current_results": "The current model's results (trained {when}):",
     "train.test_accuracy": "Test accuracy",
+    "train.of_tested.one": "of {count} test drawing",
+    "train.of_tested.other": "of {count} test drawings",
     "train.epochs": "Epochs",
     "train.time": "Training time",
-    "train.seconds": "{seconds:.1f} s",
     "train.drawings": "Drawings",
     "train.drawings_help": "training drawings",
-    "train.skipped": "{count} unreadable files were skipped: {files}",
+    "train.no_test_data": "There is no test data: accuracy on unseen drawings is unknown.",
+    "train.note": "From training: {note}",
+    "train.no_test": "{name} has no test drawings: how well it is recognised is unknown.",
+    "train.small_test.one": "{name}: {score:.0%} of {count} test drawing says little; save at "
+    "least {least} to test it.",
+    "train.small_test.other": "{name}: {score:.0%} of {count} test drawings says little; save at "
+    "least {least} to test it.",
+    "train.small_test_rest.one": "{count} more class has fewer than {least} test drawings.",
+    "train.small_test_rest.other": "{count} more classes have fewer than {least} test drawings.",
+    "train.skipped.one": "{count} unreadable file was skipped: {files}",
+    "train.skipped.other": "{count} unreadable files were skipped: {files}",
     "train.per_class": "**Per-class accuracy**",
+    "train.of_column": "of",
+    "train.of_help": "test drawings of the class",
     "train.accuracy_column": "accuracy",
     "train.confusion": "**Confusion matrix** (rows: true class, columns: predicted)",
-    "train.true_predicted": "true \\ predicted",
     "train.model_heading": "Model",
     "train.replace_model": "**Train model** makes a new one in its place.",
     "train.no_model": "No model yet: press **Train model** (here, or under the canvas).",
@@ -157,8 +225,29 @@ EN = {
     "browse.split": "Split",
     "browse.page": "Page (of {pages})",
     "browse.none": "No {split} drawings of {label}.",
-    "browse.total": "{total} drawings, newest first",
+    "browse.total.one": "{count} drawing, {order}. Click a drawing to select it.",
+    "browse.total.other": "{count} drawings, {order}. Click a drawing to select it.",
+    "browse.in_order.newest": "newest first",
+    "browse.in_order.disagrees": "model disagrees most first",
+    "browse.with_verdicts": " Under each: what the model says it is.",
+    "browse.order_label": "Order",
+    "browse.order.newest": "Newest first",
+    "browse.order.disagrees": "Model disagrees most first",
+    "browse.order_help": "Model disagrees most first: the drawings the model puts in another "
+    "class, the most confident first; likely saved under the wrong class",
+    "browse.verdict": "The model says {label} ({confidence:.0%})",
+    "browse.verdict_unsure": "Not sure; closest: {label} ({confidence:.0%})",
     "browse.unreadable": "unreadable",
+    "browse.select_all": "Select all ({count})",
+    "browse.select_all_help": "Every {split} drawing of {label}, on every page",
+    "browse.select_none": "Select none",
+    "browse.bin.one": "Deleted {count} drawing of {label} ({split}); it waits {days} days in "
+    "the dataset's bin.",
+    "browse.bin.other": "Deleted {count} drawings of {label} ({split}); they wait {days} days in "
+    "the dataset's bin.",
+    "browse.undo": "Undo",
+    "browse.restored.one": "Restored {count} drawing of {label}",
+    "browse.restored.other": "Restored {count} drawings of {label}",
     "browse.delete": "Delete{count}",
     "browse.move_split": "Move to {split}{count}",
     "browse.other_class": "Other class",
@@ -192,8 +281,11 @@ EN = {
     "column.why": "why",
     "import.heading": "Import drawings",
     "import.files": "PNG or JPEG drawings, or a .zip of class folders",
-    "import.help": "At most {limit} MB at once. A zip holds <class>/<image> or "
-    "train|test/<class>/<image>. Files that are not usable drawings are skipped and listed.",
+    "import.help": "At most {limit} MB at once, {session_limit} MB in all per visit. A zip "
+    "holds <class>/<image> or train|test/<class>/<image>. Files that are not usable drawings "
+    "are skipped and listed.",
+    "import.refused": "Upload refused: this session has already sent {sent:.0f} MB of at most "
+    "{limit} MB (these files: {size:.0f} MB)",
     "import.class": "Class of the images",
     "import.button": "Import",
     "import.working": "Checking and importing the drawings",
@@ -249,6 +341,10 @@ EN = {
     "datasets.taken": "Taken: {name} exists already in {folder}",
     "datasets.started_copy": "Started {name} with a copy of {count} starter drawings",
     "datasets.started_empty": "Started {name}, empty: save a drawing under a new class",
+    "datasets.made_mine": "Made {name}, your copy of the starter drawings: the starter dataset "
+    "stays as shipped",
+    "datasets.into_mine": "Into {name}, your copy of the starter drawings: the starter dataset "
+    "stays as shipped",
 }
 
 KO = {
@@ -277,6 +373,17 @@ KO = {
     "split.test": "테스트",
     "column.class": "클래스",
     "column.total": "합계",
+    "time.just_now": "조금 전",
+    "time.seconds_ago": "{count}초 전",
+    "time.minutes_ago": "{count}분 전",
+    "time.hours_ago": "{count}시간 전",
+    "time.yesterday": "하루 전",
+    "time.days_ago": "{count}일 전",
+    "time.unknown": "알 수 없는 때",
+    "duration.tenths": "{seconds:.1f}초",
+    "duration.seconds": "{seconds:.0f}초",
+    "duration.minutes": "{minutes}분",
+    "duration.minutes_seconds": "{minutes}분 {seconds}초",
     "dataset.heading": "데이터셋",
     "dataset.empty": "아직 그림이 없습니다. 그림을 그려 새 클래스로 저장하거나, 예시 그림으로 "
     "시작하세요.",
@@ -342,24 +449,79 @@ KO = {
     "train.cannot_start": "학습을 시작할 수 없습니다: {error}",
     "train.already": "이 모델은 이미 학습 중입니다. 그 학습을 보여 드립니다.",
     "train.finished": "학습이 끝났습니다. 이제 새 모델로 예측합니다.",
+    "train.cancelled": "취소했습니다. 이전 모델을 그대로 둡니다.",
+    "train.unbalanced": "클래스 균형이 맞지 않습니다: {largest}은(는) 학습 그림이 "
+    "{largest_count}개이고, {smallest_part}. 모델이 {largest} 쪽으로 기울 것입니다. "
+    "{smallest}을(를) 더 그리세요.",
+    "train.unbalanced_none": "{smallest}은(는) 하나도 없습니다",
+    "train.unbalanced_only": "{smallest}은(는) {smallest_count}개뿐입니다",
+    "train.took_whole": "지난 학습은 {duration} 걸렸습니다",
+    "train.took_fit": "현재 모델은 학습(fit)에 {duration} 걸렸습니다(불러오기와 저장은 별도)",
+    "train.last_run_same": "{took} ({recipe} 레시피, {drawings}). 이번에도 비슷하게 걸릴 것입니다.",
+    "train.last_run_other": "{took} ({recipe} 레시피, {drawings}). {chosen} 레시피는 걸리는 "
+    "시간이 꽤 다를 수 있습니다.",
+    "train.training_drawings.one": "학습 그림 {count}개",
+    "train.training_drawings.other": "학습 그림 {count}개",
+    "progress.starting": "TensorFlow를 시작하는 중",
+    "progress.loading": "그림을 불러오는 중",
+    "progress.training.one": "그림 {count}개로 학습하는 중",
+    "progress.training.other": "그림 {count}개로 학습하는 중",
+    "progress.epoch": "에포크 {epoch} / 최대 {epochs}",
+    "progress.cancelling": "취소하는 중",
     "train.loss_curve": "에포크별 손실",
     "train.accuracy_curve": "에포크별 정확도",
+    "chart.epoch": "에포크",
+    "chart.loss": "손실",
+    "chart.accuracy": "정확도",
+    "chart.drawings": "그림",
+    "chart.true_class": "실제 클래스",
+    "chart.predicted": "예측한 클래스",
     "train.all_right": "테스트 그림을 모두 맞혔습니다.",
-    "train.wrong": "**틀린 테스트 그림** ({count})",
-    "train.gone": "{name} (없어짐)",
+    "train.wrong": "**틀린 테스트 그림** ({count}): 하나를 눌러 레이블을 바꾸거나 삭제하세요",
+    "train.changed.one": "이 모델을 학습한 뒤 그림 {count}개가 바뀌었습니다. 다시 학습하면 "
+    "바뀐 내용을 배웁니다.",
+    "train.changed.other": "이 모델을 학습한 뒤 그림 {count}개가 바뀌었습니다. 다시 학습하면 "
+    "바뀐 내용을 배웁니다.",
     "train.more": "외 {count}개 더",
+    "fix.moved_mark": "**{label}(으)로 옮김**, 아직 다시 학습하지 않음",
+    "fix.deleted_mark": "**삭제함**, 아직 다시 학습하지 않음",
+    "fix.gone": "학습한 뒤에 없어짐",
+    "fix.pick": "레이블 바꾸기…",
+    "fix.picked": "선택됨",
+    "fix.filed": "`{name}` ({split}): 저장된 클래스는 **{true}**, 모델의 답은 **{predicted}** "
+    "({confidence:.0%})입니다.",
+    "fix.target": "올바른 클래스",
+    "fix.delete": "삭제",
+    "fix.close": "닫기",
+    "fix.deleted": "{split}/{label}에서 {name}을(를) 삭제했습니다. 다시 학습하면 모델이 이를 "
+    "배웁니다.",
+    "fix.moved": "{name}을(를) {split}/{old}에서 {split}/{new}(으)로 옮겼습니다. 다시 학습하면 "
+    "모델이 이를 배웁니다.",
     "train.current_results": "현재 모델의 결과 ({when}에 학습):",
     "train.test_accuracy": "테스트 정확도",
+    "train.of_tested.one": "테스트 그림 {count}개 중",
+    "train.of_tested.other": "테스트 그림 {count}개 중",
     "train.epochs": "에포크",
     "train.time": "학습 시간",
-    "train.seconds": "{seconds:.1f} s",
     "train.drawings": "그림",
     "train.drawings_help": "학습 그림 수",
-    "train.skipped": "읽을 수 없는 파일 {count}개를 건너뛰었습니다: {files}",
+    "train.no_test_data": "테스트 데이터가 없어 처음 보는 그림에 대한 정확도는 알 수 없습니다.",
+    "train.note": "학습 메모: {note}",
+    "train.no_test": "{name}: 테스트 그림이 없어 얼마나 잘 알아보는지 알 수 없습니다.",
+    "train.small_test.one": "{name}: 테스트 그림 {count}개 중 {score:.0%}로는 알 수 있는 것이 "
+    "적습니다. 제대로 시험하려면 {least}개 이상 저장하세요.",
+    "train.small_test.other": "{name}: 테스트 그림 {count}개 중 {score:.0%}로는 알 수 있는 것이 "
+    "적습니다. 제대로 시험하려면 {least}개 이상 저장하세요.",
+    "train.small_test_rest.one": "테스트 그림이 {least}개보다 적은 클래스가 {count}개 더 있습니다.",
+    "train.small_test_rest.other": "테스트 그림이 {least}개보다 적은 클래스가 {count}개 더 "
+    "있습니다.",
+    "train.skipped.one": "읽을 수 없는 파일 {count}개를 건너뛰었습니다: {files}",
+    "train.skipped.other": "읽을 수 없는 파일 {count}개를 건너뛰었습니다: {files}",
     "train.per_class": "**클래스별 정확도**",
+    "train.of_column": "그림 수",
+    "train.of_help": "이 클래스의 테스트 그림 수",
     "train.accuracy_column": "정확도",
     "train.confusion": "**혼동 행렬** (행: 실제 클래스, 열: 예측한 클래스)",
-    "train.true_predicted": "실제 \\ 예측",
     "train.model_heading": "모델",
     "train.replace_model": "**모델 학습**을 누르면 새 모델이 이 파일을 대신합니다.",
     "train.no_model": "아직 모델이 없습니다. **모델 학습**을 누르세요 (여기나 캔버스 아래에서).",
@@ -384,8 +546,29 @@ KO = {
     "browse.split": "데이터 분할",
     "browse.page": "페이지 (전체 {pages})",
     "browse.none": "{label}의 {split} 그림이 없습니다.",
-    "browse.total": "그림 {total}개, 최신순",
+    "browse.total.one": "그림 {count}개, {order}. 그림을 누르면 선택됩니다.",
+    "browse.total.other": "그림 {count}개, {order}. 그림을 누르면 선택됩니다.",
+    "browse.in_order.newest": "최신순",
+    "browse.in_order.disagrees": "모델과 가장 어긋나는 것부터",
+    "browse.with_verdicts": " 그림 아래에는 모델이 본 클래스가 나옵니다.",
+    "browse.order_label": "순서",
+    "browse.order.newest": "최신순",
+    "browse.order.disagrees": "모델과 가장 어긋나는 순",
+    "browse.order_help": "모델과 가장 어긋나는 순: 모델이 다른 클래스로 보는 그림을, 가장 "
+    "확신하는 것부터 보여 줍니다. 잘못된 클래스로 저장됐을 가능성이 큰 그림입니다",
+    "browse.verdict": "모델의 답: {label} ({confidence:.0%})",
+    "browse.verdict_unsure": "잘 모르겠음. 가장 가까운 것: {label} ({confidence:.0%})",
     "browse.unreadable": "읽을 수 없음",
+    "browse.select_all": "모두 선택 ({count})",
+    "browse.select_all_help": "{label}의 {split} 그림 전부 (모든 페이지)",
+    "browse.select_none": "선택 해제",
+    "browse.bin.one": "{label}({split})의 그림 {count}개를 삭제했습니다. 데이터셋의 휴지통에 "
+    "{days}일 동안 보관됩니다.",
+    "browse.bin.other": "{label}({split})의 그림 {count}개를 삭제했습니다. 데이터셋의 휴지통에 "
+    "{days}일 동안 보관됩니다.",
+    "browse.undo": "되돌리기",
+    "browse.restored.one": "{label}의 그림 {count}개를 되돌려 놓았습니다",
+    "browse.restored.other": "{label}의 그림 {count}개를 되돌려 놓았습니다",
     "browse.delete": "삭제{count}",
     "browse.move_split": "{split} 분할로 옮기기{count}",
     "browse.other_class": "다른 클래스",
@@ -419,9 +602,12 @@ KO = {
     "column.why": "이유",
     "import.heading": "그림 가져오기",
     "import.files": "PNG나 JPEG 그림, 또는 클래스 폴더를 담은 .zip",
-    "import.help": "한 번에 최대 {limit} MB. zip에는 <class>/<image> 또는 "
+    "import.help": "한 번에 최대 {limit} MB, 한 번 방문에 모두 합쳐 최대 {session_limit} MB. "
+    "zip에는 <class>/<image> 또는 "
     "train|test/<class>/<image> 구조로 담습니다. 그림으로 쓸 수 없는 파일은 건너뛰고 목록으로 "
     "보여 줍니다.",
+    "import.refused": "올리기를 거절했습니다: 이 세션은 이미 {sent:.0f} MB를 보냈습니다 "
+    "(최대 {limit} MB, 이 파일들: {size:.0f} MB)",
     "import.class": "그림의 클래스",
     "import.button": "가져오기",
     "import.working": "그림을 확인하고 가져오는 중",
@@ -474,6 +660,9 @@ KO = {
     "datasets.started_copy": "{name}을(를) 시작 그림 {count}개의 사본으로 시작했습니다",
     "datasets.started_empty": "{name}을(를) 비어 있는 채로 시작했습니다. "
     "새 클래스로 그림을 저장하세요",
+    "datasets.made_mine": "시작 그림의 내 사본 {name}을(를) 만들었습니다. 시작 그림은 받은 "
+    "그대로 둡니다",
+    "datasets.into_mine": "시작 그림의 내 사본 {name}에 넣었습니다. 시작 그림은 받은 그대로 둡니다",
 }
 
 CATALOGUES = {"en": EN, "ko": KO}
@@ -503,3 +692,35 @@ def tn(key: str, count: int, **values) -> str:
     """A text about `count` things: `key.one` for one, `key.other` for any other number (Korean
     has one form; English has two)."""
     return t(f"{key}.one" if count == 1 else f"{key}.other", count=count, **values)
+
+
+def time_ago(then: datetime, now: datetime) -> str:
+    """How long ago, as a person says it: 'just now', '40 s ago', '2 min ago', '3 h ago',
+    'yesterday', '5 days ago'; the date itself after a month."""
+    seconds = (now - then).total_seconds()
+    if seconds < 10:
+        return t("time.just_now")  # also a clock a little ahead of this one
+    if seconds < 60:
+        return t("time.seconds_ago", count=int(seconds))
+    if seconds < 3600:
+        return t("time.minutes_ago", count=int(seconds // 60))
+    if seconds < 86400:
+        return t("time.hours_ago", count=int(seconds // 3600))
+    days = int(seconds // 86400)
+    if days == 1:
+        return t("time.yesterday")
+    if days < 31:
+        return t("time.days_ago", count=days)
+    return then.strftime("%Y-%m-%d")
+
+
+def duration(seconds: float) -> str:
+    """'0.4 s', '35 s', '2 min 5 s'."""
+    if seconds < 10:
+        return t("duration.tenths", seconds=seconds)
+    if seconds < 60:
+        return t("duration.seconds", seconds=seconds)
+    minutes, rest = divmod(round(seconds), 60)
+    if rest:
+        return t("duration.minutes_seconds", minutes=minutes, seconds=rest)
+    return t("duration.minutes", minutes=minutes)

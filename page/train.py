@@ -3,9 +3,11 @@ and starting a run, which the Draw view's Train button does too."""
 
 from __future__ import annotations
 
+from html import escape
+
 import streamlit as st
 
-from page import state, templates
+from page import state
 from page.common import (
     Settings,
     class_mismatch,
@@ -14,11 +16,10 @@ from page.common import (
     flash,
     job_registry,
     model_problem,
-    plural,
     shown,
 )
-from page.results import accuracy_metric, current_model_results, curves, now, results_section
-from page.text import shown_as, t
+from page.results import accuracy_metric, current_model_results, curves, results_section, when_html
+from page.text import duration, shown_as, t, tn
 from shapecnn import jobs, views
 from shapecnn.config import RECIPES, Recipe
 from shapecnn.errors import ShapeCNNError
@@ -40,10 +41,14 @@ def model_section(settings: Settings, dataset_classes: list[str]) -> views.Model
     accuracy_metric(left, info.test_accuracy, info.test_count)
     right.metric(t("train.classes"), len(info.classes))
     st.markdown(t("train.class_list", names=", ".join(info.classes)))
-    epochs = f" · {plural(info.epochs_run, 'epoch')}" if info.epochs_run else ""
+    epochs = tn("train.epochs_run", info.epochs_run) if info.epochs_run else ""
     st.caption(
-        f"Trained {templates.time_html(info.trained, now())}{epochs} · "
-        f"recipe {info.recipe.get('name', '?')}",
+        t(
+            "train.trained",
+            when=when_html(info.trained),
+            epochs=epochs,
+            recipe=escape(str(info.recipe.get("name", "?"))),
+        ),
         unsafe_allow_html=True,
     )
     if info.counts:
@@ -154,7 +159,7 @@ def training_result_section(
         current_model_results(settings, classes)
         return
     if snapshot.state == jobs.CANCELLED:
-        st.warning(snapshot.message)
+        st.warning(t("train.cancelled"))
         current_model_results(settings, classes)
         return
     results_section(snapshot.result, snapshot.history, settings, classes)
@@ -165,15 +170,30 @@ def balance_warning(counts: dict[str, dict[str, int]]) -> str | None:
     found = views.imbalance(counts)
     if found is None:
         return None
-    smallest = (
-        f"{found.smallest} has none"
-        if not found.smallest_count
-        else f"{found.smallest} only {found.smallest_count}"
+    smallest_part = t(
+        "train.unbalanced_only" if found.smallest_count else "train.unbalanced_none",
+        smallest=found.smallest,
+        smallest_count=found.smallest_count,
     )
-    return (
-        f"Unbalanced classes: {found.largest} has {found.largest_count} training drawings, "
-        f"{smallest}. The model will lean towards {found.largest}; draw more {found.smallest}."
+    return t(
+        "train.unbalanced",
+        largest=found.largest,
+        largest_count=found.largest_count,
+        smallest=found.smallest,
+        smallest_part=smallest_part,
     )
+
+
+def progress_text(snapshot: jobs.JobSnapshot) -> str:
+    """The progress bar's line for a running job, from the job's values in the page's words (the
+    job's own `message` is the English the command line prints)."""
+    if snapshot.cancel_requested:
+        return t("progress.cancelling")
+    if snapshot.state == jobs.STARTING:
+        return t("progress.starting" if snapshot.cold_start else "progress.loading")
+    if snapshot.epoch:
+        return t("progress.epoch", epoch=snapshot.epoch, epochs=snapshot.recipe.epochs)
+    return tn("progress.training", snapshot.drawings or 0)
 
 
 def training_progress_section(settings: Settings, classes: list[str]) -> jobs.JobSnapshot | None:
@@ -186,7 +206,7 @@ def training_progress_section(settings: Settings, classes: list[str]) -> jobs.Jo
     snapshot = follow(job.snapshot())
     if snapshot.active:
         progress_column, cancel_column = st.columns([5, 1], vertical_alignment="bottom")
-        progress_column.progress(snapshot.progress, text=snapshot.message)
+        progress_column.progress(snapshot.progress, text=progress_text(snapshot))
         cancel_column.button(
             t("train.cancel"),
             key="cancel_training",
@@ -271,16 +291,13 @@ def last_run_text(seconds: float, last_recipe: str, counts: dict, chosen: str, w
     """The line under Train: how long the last run took (`whole`: from the click to the model;
     else the fit alone, as a model file records it), and whether the chosen recipe is the one
     timed."""
-    took = (
-        f"The last run took {templates.duration(seconds)}"
-        if whole
-        else f"The current model took {templates.duration(seconds)} to fit, plus loading and saving"
-    )
-    drawings = plural(sum(c.get("train", 0) for c in counts.values()), "training drawing")
-    last = f"{took} ({last_recipe} recipe, {drawings})"
+    took = t("train.took_whole" if whole else "train.took_fit", duration=duration(seconds))
+    drawings = tn("train.training_drawings", sum(c.get("train", 0) for c in counts.values()))
     if last_recipe == chosen:
-        return f"{last}: expect about as long."
-    return f"{last}; the {chosen} recipe may take quite a different time."
+        return t("train.last_run_same", took=took, recipe=last_recipe, drawings=drawings)
+    return t(
+        "train.last_run_other", took=took, recipe=last_recipe, drawings=drawings, chosen=chosen
+    )
 
 
 def training_section(settings: Settings, counts: dict[str, dict[str, int]], training: bool) -> None:

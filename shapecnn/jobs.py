@@ -135,6 +135,11 @@ class JobSnapshot:
     error: str | None
     # The training process's id (None before it started): never the page's own.
     worker_pid: int | None = None
+    # What `message` says, as values a page can put in its own words: the run started before
+    # the training process had TensorFlow loaded, and the training drawings it loaded (None
+    # until they are).
+    cold_start: bool = False
+    drawings: int | None = None
 
     @property
     def active(self) -> bool:
@@ -171,7 +176,9 @@ class TrainingJob:
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._state = STARTING
-        self._message = "Loading the drawings" if self._worker.warm else "Starting TensorFlow"
+        self._cold_start = not self._worker.warm
+        self._message = "Starting TensorFlow" if self._cold_start else "Loading the drawings"
+        self._drawings: int | None = None
         self._epoch = 0
         self._history: list[dict[str, float]] = []
         self._started_at = time.time()
@@ -219,6 +226,8 @@ class TrainingJob:
                 result=self._result,
                 error=self._error,
                 worker_pid=self._worker.pid,
+                cold_start=self._cold_start,
+                drawings=self._drawings,
             )
 
     # --- the following thread -----------------------------------------------------------------
@@ -230,7 +239,7 @@ class TrainingJob:
 
     def _on_message(self, kind: str, payload) -> None:
         if kind == "loaded":
-            self._set(state=RUNNING, message=f"Training on {payload} drawings")
+            self._set(state=RUNNING, message=f"Training on {payload} drawings", drawings=payload)
         elif kind == "epoch":
             epoch, logs = payload
             with self._lock:

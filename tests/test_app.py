@@ -909,7 +909,7 @@ def test_no_test_drawings_trains_and_the_page_says_there_is_no_test_data(
     shutil.rmtree(data / "test")
     at = train_on_page(monkeypatch, data, tmp_path / "m.keras")
     assert not at.error
-    assert "there is no test data" in texts(section(at, "Train", "info"))
+    assert "There is no test data" in texts(section(at, "Train", "info"))
     assert metric(at, "Test accuracy", section(at, "Train")).value == "-"
     assert (tmp_path / "m.keras").is_file()
 

@@ -47,6 +47,9 @@ def test_a_job_reports_every_epoch_saves_the_model_and_summarises(data, tmp_path
     assert [row["epoch"] for row in snapshot.history] == [1, 2, 3]
     assert {"loss", "accuracy", "test_loss", "test_accuracy"} <= set(snapshot.history[0])
     assert snapshot.progress == 1.0 and not snapshot.active
+    # The values a page words its own progress line from (the message is the CLI's English).
+    assert snapshot.drawings == sum(c["train"] for c in snapshot.result.counts.values()) == 18
+    assert snapshot.cold_start  # a new registry's process had no TensorFlow yet
     result = snapshot.result
     assert model.is_file() and result.model_path == model
     # TensorFlow trained in a child process, not in this one.

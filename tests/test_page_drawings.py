@@ -17,6 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest, local_script_runner
 from test_app import button, counts_table, elements, refusal, texts
 
+from page.drawings import DISAGREES_FIRST
 from shapecnn import dataset
 from shapecnn.config import PROJECT_ROOT
 from shapecnn.synth import synth_dataset
@@ -276,7 +277,7 @@ def test_model_disagrees_most_first_puts_likely_mislabels_on_top(monkeypatch, da
     assert set(list(picks(at))[-2:]) == set(mislabels)  # newest first: last
     order = at.segmented_control(key="browse_order")
     assert order.options == ["Newest first", "Model disagrees most first"]
-    order.set_value("Model disagrees most first").run()
+    order.set_value(DISAGREES_FIRST).run()
     assert not at.exception, at.exception
     shown = verdicts(at)
     classifier = Classifier.load(model)

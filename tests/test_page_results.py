@@ -23,7 +23,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from page import templates
-from page.results import small_test_warnings
+from page.results import small_test_warnings, when_html
+from page.text import duration, time_ago
 from page.train import balance_warning, last_run_text
 from shapecnn import dataset, jobs, views
 from shapecnn.model import read_metadata
@@ -240,7 +241,7 @@ def test_unbalanced_classes_are_warned_about_before_training(monkeypatch, data, 
 def test_the_page_says_how_long_training_took_last_time(monkeypatch, data, model):
     at = train_view(monkeypatch, data, model)
     seconds = read_metadata(model).train_seconds
-    line = f"took {templates.duration(seconds)} to fit"
+    line = f"took {duration(seconds)} to fit"
     captions = [c for c in texts(at, "caption") if line in c]
     assert captions and "default recipe, 27 training drawings" in captions[0]
     assert "expect about as long" in captions[0]
@@ -358,22 +359,22 @@ NOW = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
     ],
 )
 def test_time_ago_says_it_as_a_person_would(seconds, said):
-    assert templates.time_ago(NOW - timedelta(seconds=seconds), NOW) == said
+    assert time_ago(NOW - timedelta(seconds=seconds), NOW) == said
 
 
 def test_time_html_keeps_the_full_time_on_hover():
     then = NOW - timedelta(minutes=2)
-    (span,) = time_spans(templates.time_html(then, NOW))
+    (span,) = time_spans(templates.time_html(then, time_ago(then, NOW)))
     assert span["text"] == "2 min ago"
     assert span["title"] == then.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    assert templates.time_html(None, NOW) == "at an unknown time"
+    assert when_html(None) == "at an unknown time"
 
 
 @pytest.mark.parametrize(
     ("seconds", "said"), [(0.42, "0.4 s"), (35.4, "35 s"), (125, "2 min 5 s"), (120, "2 min")]
 )
 def test_duration_is_short_and_readable(seconds, said):
-    assert templates.duration(seconds) == said
+    assert duration(seconds) == said
 
 
 def test_imbalance_is_the_biggest_against_the_smallest_from_three_times():
@@ -439,11 +440,14 @@ def test_confusion_cells_and_per_class_rows():
 
 
 def test_the_heat_map_slants_long_names_and_keeps_its_cells_square():
-    spec = templates.confusion_spec(["a", "b"])
+    words = {"true_class": "True class", "predicted": "Predicted", "drawings": "Drawings"}
+    spec = templates.confusion_spec(["a", "b"], **words)
     assert spec["width"] == spec["height"] == 88
     assert spec["encoding"]["x"]["axis"]["labelAngle"] == 0
     assert spec["autosize"]["type"] == "pad"  # the cells keep their size, axes come on top
-    assert templates.confusion_spec(["rectangle", "b"])["encoding"]["x"]["axis"]["labelAngle"]
+    assert templates.confusion_spec(["rectangle", "b"], **words)["encoding"]["x"]["axis"][
+        "labelAngle"
+    ]
 
 
 def test_the_last_run_line_says_what_was_timed_and_for_which_recipe():

@@ -65,6 +65,25 @@ def test_lang_ko_opens_the_page_in_korean_and_a_reload_keeps_it(chromium, korean
     page.close()
 
 
+def test_a_link_naming_the_view_in_english_keeps_it_in_the_address(chromium, korean_site):
+    """?lang=ko&view=Train opens the Train view, and the address then names it as the control
+    does (view=학습): a reload stays on it (it used to drop the view and open Draw)."""
+    from playwright.sync_api import expect
+
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(60_000)
+    page.goto(korean_site + "?lang=ko&view=Train")
+    expect(page.get_by_role("button", name="모델 학습")).to_be_visible()
+    wait_idle(page)
+    expect(page).to_have_url(re.compile(r"view=%ED%95%99%EC%8A%B5"))  # 학습
+    page.reload()
+    expect(page.get_by_role("button", name="모델 학습")).to_be_visible()
+    wait_idle(page)
+    expect(page.locator(".st-key-view").get_by_role("radio", name="학습")).to_be_checked()
+    expect(page).to_have_url(re.compile(r"lang=ko"))
+    page.close()
+
+
 def test_the_picker_switches_the_language_and_keeps_the_view(chromium, korean_site):
     from playwright.sync_api import expect
 
@@ -79,6 +98,10 @@ def test_the_picker_switches_the_language_and_keeps_the_view(chromium, korean_si
     wait_idle(page)
     expect(page.locator(".st-key-view").get_by_role("radio", name="학습")).to_be_checked()
     expect(page).to_have_url(re.compile(r"lang=ko"))
+    page.reload()  # the address holds the view too
+    expect(page.get_by_role("button", name="모델 학습")).to_be_visible()
+    wait_idle(page)
+    expect(page.locator(".st-key-view").get_by_role("radio", name="학습")).to_be_checked()
 
     # The view control, in Korean, still changes the view and the address.
     page.locator(".st-key-view").get_by_role("radio", name="그리기").click()
