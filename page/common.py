@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +144,22 @@ def show_flashes() -> None:
     flashes, session.flashes = session.flashes, []
     for message, icon in flashes:
         st.toast(message, icon=icon)
+    session.shown_flashes = (time.monotonic(), flashes)
+
+
+# A toast stays about this long; one shown longer ago than this is not shown again.
+TOAST_SECONDS = 4.0
+
+
+def flash_again() -> None:
+    """Before a rerun that comes right after a whole run (a job that ended meanwhile): its
+    toasts once more, so that the rerun does not swallow them (the browser keeps a toast it
+    shows already)."""
+    session = state.current()
+    shown_at, flashes = session.shown_flashes
+    if flashes and time.monotonic() - shown_at < TOAST_SECONDS:
+        session.flashes[:0] = flashes
+    session.shown_flashes = (0.0, [])
 
 
 # --- the model file ----------------------------------------------------------------------------

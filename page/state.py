@@ -49,6 +49,9 @@ class LastDelete:
 class PageState:
     # Toasts for the next run: (message, icon). A rerun right after an action would swallow them.
     flashes: list[tuple[str, str]] = field(default_factory=list)
+    # The toasts the last whole run showed, and when: a rerun that follows at once (a
+    # learn-as-you-save update ending) shows them again rather than swallowing them.
+    shown_flashes: tuple[float, list[tuple[str, str]]] = (0.0, [])
     # The canvas's key number: a new number is a new, empty canvas (Clear, Save).
     canvas_generation: int = 0
     # What the canvas shows now (H x W x 4 uint8, or None), for the save panel's fragment.

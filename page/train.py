@@ -14,6 +14,7 @@ from page.common import (
     count_table,
     counts_section,
     flash,
+    flash_again,
     job_registry,
     model_problem,
     shown,
@@ -262,6 +263,7 @@ def follow(snapshot: jobs.JobSnapshot) -> jobs.JobSnapshot:
         if own:
             session.own_job = None
         if own or snapshot.recipe.head_solver != "lbfgs":
+            flash_again()
             if snapshot.state == jobs.DONE:
                 flash(t("train.finished"), icon="🎉")
             st.rerun()
