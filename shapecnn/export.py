@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ import numpy as np
 
 from shapecnn import dataset
 from shapecnn.errors import ModelFileError, ShapeCNNError
-from shapecnn.model import EXPORT_TOLERANCE, ModelMetadata
+from shapecnn.model import EXPORT_TOLERANCE, ModelMetadata, write_bytes_atomically
 
 FORMATS = {"litert": ".tflite", "onnx": ".onnx"}
 # Drawings an export is checked on, at most (a whole test split of a few hundred is quick).
@@ -110,18 +109,7 @@ def export_model_file(path: str | os.PathLike, format: str) -> Export:
 
 def write_export(export: Export, out: str | os.PathLike) -> Path:
     """Write an export to `out` atomically (a temporary file beside it, then a rename)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        with open(temp, "xb") as handle:
-            handle.write(export.data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, out)
-    finally:
-        temp.unlink(missing_ok=True)
-    return out
+    return write_bytes_atomically(out, export.data)
 
 
 def default_out(model_path: str | os.PathLike, format: str) -> Path:
