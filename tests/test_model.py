@@ -61,8 +61,19 @@ def base_model_and_metadata(trained_model):
     return model, metadata
 
 
+@pytest.fixture
+def own_cache(monkeypatch, tmp_path):
+    """A cache of this test's own, empty, as a new machine has it (the session's holds the
+    exports of every base other tests made)."""
+    from shapecnn import model as model_module
+
+    monkeypatch.setenv("SHAPECNN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(model_module, "_BASE_EXPORTS", {})
+    return tmp_path / "cache"
+
+
 def test_a_model_from_the_shape_base_carries_the_bases_export_once_and_its_head_as_data(
-    trained_model, tmp_path
+    trained_model, tmp_path, own_cache
 ):
     from shapecnn.model import HEAD_ENTRIES, cache_dir
 
@@ -90,7 +101,7 @@ def test_a_model_from_the_shape_base_carries_the_bases_export_once_and_its_head_
     assert read_metadata(second).export["format"] == "litert shape base + head"
 
 
-def test_a_damaged_kept_base_export_is_made_again_not_trusted(trained_model, tmp_path):
+def test_a_damaged_kept_base_export_is_made_again_not_trusted(trained_model, tmp_path, own_cache):
     from shapecnn import model as model_module
     from shapecnn.model import cache_dir
 

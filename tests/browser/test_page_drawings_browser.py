@@ -30,6 +30,11 @@ def test_a_clicked_thumbnail_is_deleted_and_undo_puts_the_file_back(browser, sit
         thumbnail = page.locator(".st-key-thumbnails .st-key-thumb-0")
         expect(thumbnail.locator("img")).to_be_visible()
         box = thumbnail.locator("input[type=checkbox]")
+        # The rerun for the split just clicked may not have drawn its thumbnails yet.
+        test_names = [p.name for p in dataset.list_images(data, "test", "circle")]
+        expect(box).to_have_attribute(
+            "aria-label", re.compile("^(" + "|".join(map(re.escape, test_names)) + ")$")
+        )
         name = box.get_attribute("aria-label")
         (path,) = [p for p in dataset.list_images(data, "test", "circle") if p.name == name]
         before = path.read_bytes()
