@@ -264,7 +264,8 @@ def follow(snapshot: jobs.JobSnapshot) -> jobs.JobSnapshot:
             session.own_job = None
         if own or snapshot.recipe.head_solver != "lbfgs":
             flash_again()
-            if snapshot.state == jobs.DONE:
+            # A Train click's run ends with a toast; a save's quick update only shows its model.
+            if snapshot.state == jobs.DONE and snapshot.recipe.head_solver != "lbfgs":
                 flash(t("train.finished"), icon="🎉")
             st.rerun()
     return snapshot
