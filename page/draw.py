@@ -29,7 +29,7 @@ from page.datasets import for_new_drawings
 from page.text import shown_as, t
 from page.train import follow, model_summary, progress_text, train_button, watch_own_job
 from shapecnn import dataset, inside, jobs, views
-from shapecnn.config import LEARN_AS_YOU_SAVE, SPLITS, resolve_recipe
+from shapecnn.config import LEARN_AS_YOU_SAVE, SPLITS, is_learn_as_you_save, resolve_recipe
 from shapecnn.errors import BlankDrawingError, ShapeCNNError
 
 # The reference canvas of the shape generator: strokes replayed by the browser tests fit it.
@@ -397,4 +397,4 @@ def status_poll_seconds(settings: Settings, training: bool) -> float | None:
     if not watching:
         return OBSERVER_POLL_SECONDS
     # A learn-as-you-save update takes well under a second: the new model answers soon after.
-    return QUICK_POLL_SECONDS if job.recipe.head_solver == "lbfgs" else 1.0
+    return QUICK_POLL_SECONDS if is_learn_as_you_save(job.recipe) else 1.0

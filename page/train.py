@@ -22,7 +22,7 @@ from page.common import (
 from page.results import accuracy_metric, current_model_results, curves, results_section, when_html
 from page.text import duration, shown_as, t, tn
 from shapecnn import jobs, views
-from shapecnn.config import RECIPES, Recipe
+from shapecnn.config import RECIPES, Recipe, is_learn_as_you_save
 from shapecnn.errors import ShapeCNNError
 
 
@@ -262,10 +262,11 @@ def follow(snapshot: jobs.JobSnapshot) -> jobs.JobSnapshot:
         own = session.own_job == snapshot.id
         if own:
             session.own_job = None
-        if own or snapshot.recipe.head_solver != "lbfgs":
+        quick = is_learn_as_you_save(snapshot.recipe)
+        if own or not quick:
             flash_again()
             # A Train click's run ends with a toast; a save's quick update only shows its model.
-            if snapshot.state == jobs.DONE and snapshot.recipe.head_solver != "lbfgs":
+            if snapshot.state == jobs.DONE and not quick:
                 flash(t("train.finished"), icon="🎉")
             st.rerun()
     return snapshot

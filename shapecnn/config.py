@@ -137,6 +137,12 @@ RECIPES = {
 LEARN_AS_YOU_SAVE = {"head_solver": "lbfgs"}
 
 
+def is_learn_as_you_save(recipe: Recipe) -> bool:
+    """Whether a run is a quick learn-as-you-save update (or a first model), not a Train click's
+    full recipe: the page follows those differently."""
+    return recipe.head_solver == LEARN_AS_YOU_SAVE["head_solver"]
+
+
 def resolve_recipe(recipe: str | Recipe = "default", **overrides) -> Recipe:
     """A recipe by name (or as given) with any non-None overrides applied and checked.
 
