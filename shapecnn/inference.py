@@ -23,7 +23,7 @@ from shapecnn import novelty
 from shapecnn.errors import ModelFileError
 from shapecnn.model import ModelFile, ModelMetadata, keras_model_from_archive, read_model_file
 from shapecnn.preprocess import preprocess
-from shapecnn.runtime import BASE_OUTPUTS, Runtime
+from shapecnn.runtime import BASE_OUTPUTS, Runtime, softmax
 
 __all__ = ["Classifier", "Prediction", "StarterClassifier"]
 
@@ -253,7 +253,4 @@ class StarterClassifier(Classifier):
         closeness = np.stack(
             [novelty.closeness(features, examples) for examples in self._examples], axis=1
         )
-        logits = (closeness - closeness.max(axis=1, keepdims=True)) / self.TEMPERATURE
-        probabilities = np.exp(logits)
-        probabilities /= probabilities.sum(axis=1, keepdims=True)
-        return {**outputs, "probabilities": probabilities.astype(np.float32)}
+        return {**outputs, "probabilities": softmax(closeness / self.TEMPERATURE)}

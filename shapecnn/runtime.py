@@ -64,11 +64,15 @@ class Head:
         return self.kernel.shape[1]
 
     def __call__(self, embedding: np.ndarray) -> np.ndarray:
-        logits = embedding @ self.kernel + self.bias
-        logits -= logits.max(axis=1, keepdims=True)
-        probabilities = np.exp(logits)
-        probabilities /= probabilities.sum(axis=1, keepdims=True)
-        return probabilities.astype(np.float32, copy=False)
+        return softmax(embedding @ self.kernel + self.bias)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Probabilities (float32) from N x classes logits, each row shifted by its largest first."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    probabilities = np.exp(shifted)
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    return probabilities.astype(np.float32, copy=False)
 
 
 class Runtime:
