@@ -26,10 +26,11 @@ PROG = "python -m shapecnn"
 # replaces the model the page uses (DEFAULT_MODEL, which the default recipe writes).
 TUTORIAL_MODEL = DEFAULT_MODEL.with_name("tutorial.keras")
 # A command that reads a dataset defaults to that dataset's model, as the page does.
-DATA_MODEL_HELP = (
-    f"model file (default: {DEFAULT_MODEL.parent.name}/{DEFAULT_MODEL.name} for the starter data, "
-    f"{DEFAULT_MODEL.parent.name}/NAME.keras for a dataset NAME, as on the page)"
+DATA_MODEL_DEFAULT = (
+    f"default: {DEFAULT_MODEL.parent.name}/{DEFAULT_MODEL.name} for the starter data, "
+    f"{DEFAULT_MODEL.parent.name}/NAME.keras for a dataset NAME, as on the page"
 )
+DATA_MODEL_HELP = f"model file ({DATA_MODEL_DEFAULT})"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -132,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--model",
         type=Path,
-        help=f"{DATA_MODEL_HELP[:-1]}; with --recipe tutorial {_shown(TUTORIAL_MODEL)} or "
-        "NAME_tutorial.keras)",
+        help=f"model file ({DATA_MODEL_DEFAULT}; with --recipe tutorial "
+        f"{_shown(TUTORIAL_MODEL)} or NAME_tutorial.keras)",
     )
     train.add_argument(
         "--recipe",
