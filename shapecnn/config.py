@@ -89,6 +89,11 @@ class Recipe:
     # watch, early stopping), or "lbfgs", one exact solve of the same regularised loss by
     # scikit-learn (a few milliseconds: what "learn as I save" uses).
     head_solver: str = "adam"
+    # Training from the shape base: the head's weight against the base's judgement
+    # (shapecnn.novelty: how much a drawing looks like each class's own drawings to the base).
+    # Several are tried on the test drawings and the best there is kept (the first one on a tie
+    # or without test drawings); () or (1.0,): the head alone.
+    own_weights: tuple[float, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -110,6 +115,10 @@ RECIPES = {
         augment=True,
         augment_copies=4,
         head_l2=1e-4,
+        # 0.3, not chosen per run on the test drawings: 5 a class are too few to choose by,
+        # and the head, fitted on the same person's drawings, wins there when it loses on the
+        # rest of theirs (benchmarks/BASE.md, "The head against the base's judgement").
+        own_weights=(0.3,),
         early_stopping_patience=20,
         min_steps=150,
         seed=3,
@@ -168,6 +177,12 @@ def resolve_recipe(recipe: str | Recipe = "default", **overrides) -> Recipe:
             f"architecture must be one of {', '.join(ARCHITECTURE_NAMES)}; "
             f"got {recipe.architecture!r}"
         )
+    weights = recipe.own_weights
+    if not isinstance(weights, (tuple, list)) or not all(
+        isinstance(w, (int, float)) and not isinstance(w, bool) and 0 <= w <= 1 for w in weights
+    ):
+        raise ShapeCNNError(f"own_weights must be numbers from 0 to 1; got {weights!r}")
+    recipe = replace(recipe, own_weights=tuple(float(w) for w in weights))
     if not isinstance(recipe.learning_rate, (int, float)) or not 0 < recipe.learning_rate <= 1:
         raise ShapeCNNError(
             f"learning_rate must be above 0 and at most 1; got {recipe.learning_rate}"

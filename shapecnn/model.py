@@ -11,6 +11,10 @@ A model file is Keras' `.keras` archive (a zip) with more entries:
   model of one base: it is exported once per base and kept (`base_export`), so a save costs the
   check, not Keras' exporter (3 of the 4.6 s a learn-as-you-save update took). The runtime
   applies the head to the embedding (runtime.Head);
+- `head/judgement.npy`, `head/together.npy`, `head/own_weight.npy` (format 4): where the head
+  is weighed against the base's judgement of the drawing (shapecnn.novelty, shapecnn.layers),
+  the kinds x classes matrix, the classes it cannot tell apart and the head's weight, applied by
+  runtime.Head too;
 - `MODEL_CARD.md`: the model card (shapecnn.card), Markdown written from the metadata.
 One file means one atomic rename covers all of them, so a crash while saving leaves the previous
 model whole. Metadata read from a file is validated (types, ranges, sizes) before it is used.
@@ -40,7 +44,10 @@ from shapecnn.errors import ModelFileError
 METADATA_ENTRY = "shapecnn.json"
 EXPORT_ENTRY = "model.tflite"
 HEAD_ENTRIES = ("head/kernel.npy", "head/bias.npy")
-FORMAT_VERSION = 3
+# Beside them, where the model weighs its head against the base's judgement (shapecnn.layers):
+# the kinds x classes matrix, which classes it cannot tell apart, and the head's weight.
+JUDGEMENT_ENTRIES = ("head/judgement.npy", "head/together.npy", "head/own_weight.npy")
+FORMAT_VERSION = 4
 # What a model file may ask of us before anything is decoded: a few MB of metadata, a network
 # of at most 64 MB, at most 1,000 classes.
 MAX_METADATA_BYTES = 4 * 1024 * 1024
@@ -269,8 +276,11 @@ def export_model(model):
         # convolutions are, with the head applied there: one pass computes every output.
         base = model.get_layer("shape_base")
         embedding = base.get_layer("embedding").output
-        head = model.get_layer("probabilities")
-        graph, vectors = base, [head(embedding), embedding, base.get_layer("kinds").output]
+        kinds = base.get_layer("kinds").output
+        probabilities = model.get_layer("probabilities")(embedding)
+        if _has_layer(model, "judged"):
+            probabilities = model.get_layer("judged")([probabilities, kinds])
+        graph, vectors = base, [probabilities, embedding, kinds]
     elif len(model.outputs) > 1:
         graph, vectors = model, list(model.outputs)
     else:
@@ -325,7 +335,12 @@ def head_of(model):
     if not _has_layer(model, "shape_base"):
         return None
     kernel, bias = model.get_layer("probabilities").get_weights()
-    return Head(np.asarray(kernel, np.float32), np.asarray(bias, np.float32))
+    judgement = None
+    if _has_layer(model, "judged"):
+        judgement = tuple(
+            np.asarray(w, np.float32) for w in model.get_layer("judged").get_weights()
+        )
+    return Head(np.asarray(kernel, np.float32), np.asarray(bias, np.float32), judgement=judgement)
 
 
 # Shape base exports by the base's weights, in this process (a warm training process saves many
@@ -474,6 +489,8 @@ def save_model(
             if head is not None:
                 for entry, array in zip(HEAD_ENTRIES, (head.kernel, head.bias), strict=True):
                     archive.writestr(entry, _npy_bytes(array))
+                for entry, array in zip(JUDGEMENT_ENTRIES, head.judgement or (), strict=False):
+                    archive.writestr(entry, _npy_bytes(array))
         with open(temp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, path)
@@ -589,16 +606,24 @@ def read_model_file(path: str | os.PathLike) -> ModelFile:
             metadata = _metadata_of(zipped, path)
             flatbuffer = _entry(zipped, EXPORT_ENTRY, MAX_EXPORT_BYTES, path)
             arrays = [_entry(zipped, name, MAX_HEAD_BYTES, path) for name in HEAD_ENTRIES]
+            judging = [_entry(zipped, name, MAX_HEAD_BYTES, path) for name in JUDGEMENT_ENTRIES]
             head = None
-            if any(data is not None for data in arrays):
+            if any(data is not None for data in arrays + judging):
                 if None in arrays or flatbuffer is None:
                     raise ModelFileError(
                         f"{path}: its head needs {' and '.join(HEAD_ENTRIES)} and {EXPORT_ENTRY}"
                     )
+                if None in judging and any(data is not None for data in judging):
+                    raise ModelFileError(
+                        f"{path}: its head's judgement needs {', '.join(JUDGEMENT_ENTRIES)}"
+                    )
                 from shapecnn.runtime import Head
 
                 kernel, bias = (_npy_array(data, str(path)) for data in arrays)
-                head = Head(kernel, bias, name=str(path))
+                judgement = None
+                if judging[0] is not None:
+                    judgement = tuple(_npy_array(data, str(path)) for data in judging)
+                head = Head(kernel, bias, judgement=judgement, name=str(path))
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
         raise ModelFileError(f"{path} is not a shapecnn model file ({error})") from None
     return ModelFile(path, archive, metadata, flatbuffer, head)
@@ -648,6 +673,7 @@ def keras_model_from_archive(archive: bytes, path: str | os.PathLike):
 
 
 def _load_keras(path: str | os.PathLike, shown: str | os.PathLike):
+    import shapecnn.layers  # noqa: F401 - registers the layers a saved model may hold
     from shapecnn._tensorflow import keras
 
     try:

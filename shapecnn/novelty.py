@@ -15,6 +15,13 @@ a real person's flat ellipse that the model takes for a rectangle is a wrong ans
 drawing of no known kind; comparing with the predicted class alone flagged 38 % of them.)
 RATIO is calibrated on real people's drawings held out of the base (benchmarks/BASE.md).
 
+The same agreement also answers beside the head (`judgement_matrix`, `judged`): for each class,
+how much a drawing looks like that class's own drawings to the base, normalised over the
+classes. A head fitted on 15 drawings a class follows them closely; the base, pretrained on many
+hands, knows what else a person's ellipse may look like. A model trained from the base gives
+own_weight * head + (1 - own_weight) * judgement, own_weight chosen on the test drawings
+(shapecnn.training; benchmarks/BASE.md has what it changes on real people's drawings).
+
 The starter predictions of a fresh clone (inference.StarterClassifier) also answer by nearest
 training drawings in the base's embedding (`closeness`).
 """
@@ -134,6 +141,51 @@ class Detector:
         unsure = relative.max(axis=1) < self.ratio
         own = relative[np.arange(len(classes)), classes]
         return [(bool(u), float(a)) for u, a in zip(unsure, own, strict=True)]
+
+
+def judgement_matrix(entry: dict) -> np.ndarray:
+    """Kinds x classes: a drawing's kinds' probabilities times this are its agreement with each
+    class (its families against the class's profile, relative to the class's median)."""
+    profiles = np.asarray(entry["profiles"], np.float64)
+    medians = np.asarray(entry["medians"], np.float64)
+    onehot = np.eye(profiles.shape[1])[np.asarray(entry["family_index"], np.int64)]
+    return (onehot @ (profiles / medians[:, None]).T).astype(np.float32)
+
+
+# Classes whose profiles are at least this alike (cosine) are ones the base cannot tell apart
+# (a left and a right arrow, a square and a parallelogram: one family). Profiles of different
+# families are near 0 apart; of one family near 1.
+ALIKE = 0.9
+
+
+def alike_classes(entry: dict) -> np.ndarray:
+    """Classes x classes, 1 where two classes are ones the base's families cannot tell apart
+    (alike profiles, and what is alike to an alike one), else 0."""
+    profiles = np.asarray(entry["profiles"], np.float64)
+    unit = profiles / np.maximum(np.linalg.norm(profiles, axis=1, keepdims=True), 1e-12)
+    together = (unit @ unit.T >= ALIKE).astype(np.float64)
+    for _ in range(len(together)):  # what is alike to an alike one: the closure
+        grown = (together @ together > 0).astype(np.float64)
+        if np.array_equal(grown, together):
+            break
+        together = grown
+    return together.astype(np.float32)
+
+
+def judged(kinds: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Each drawing's agreement with each class, as probabilities over the classes (float32, as
+    the model's BaseJudgement layer computes it)."""
+    agreement = np.asarray(kinds, np.float32) @ matrix
+    return agreement / np.maximum(agreement.sum(axis=1, keepdims=True), np.float32(1e-12))
+
+
+def weighed(head, judgement, together, own_weight) -> np.ndarray:
+    """own_weight * head + (1 - own_weight) * the judgement, where among classes the base cannot
+    tell apart (`together`) the judgement's share goes as the head shares it: the base says
+    which family a drawing is, the head which of the family's classes."""
+    head = np.asarray(head, np.float32)
+    within = head / np.maximum(head @ together, np.float32(1e-12))
+    return own_weight * head + (np.float32(1) - own_weight) * (judgement @ together) * within
 
 
 def normalize(features: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ import numpy as np
 
 from shapecnn._quiet import native_output_silenced
 from shapecnn.errors import ModelFileError
+from shapecnn.novelty import judged, weighed
 
 # Output names of an exported model, in the order the Keras model returns them: first its vectors
 # (N x width: the probabilities, the features of its last hidden layer, and where it has them the
@@ -38,9 +39,19 @@ HEADLESS_OUTPUTS = (*BASE_OUTPUTS, *LAYER_OUTPUTS)
 
 class Head:
     """The last layer of a model trained from the shape base, Dense(softmax) on the embedding,
-    applied in NumPy: softmax(embedding @ kernel + bias), as Keras computes it in float32."""
+    applied in NumPy: softmax(embedding @ kernel + bias), as Keras computes it in float32. With
+    a `judgement` (matrix, alike classes, own weight), that is weighed against the base's
+    judgement of the drawing's kinds as the model's BaseJudgement layer does (shapecnn.layers,
+    shapecnn.novelty.weighed)."""
 
-    def __init__(self, kernel: np.ndarray, bias: np.ndarray, *, name: str = "the model"):
+    def __init__(
+        self,
+        kernel: np.ndarray,
+        bias: np.ndarray,
+        *,
+        judgement: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        name: str = "the model",
+    ):
         kernel = np.asarray(kernel)
         bias = np.asarray(bias)
         if kernel.dtype != np.float32 or bias.dtype != np.float32:
@@ -54,6 +65,9 @@ class Head:
             raise ModelFileError(f"{name}: its head holds numbers that are not finite")
         self.kernel = np.ascontiguousarray(kernel)
         self.bias = np.ascontiguousarray(bias)
+        self.judgement = None
+        if judgement is not None:
+            self.judgement = _checked_judgement(judgement, kernel.shape[1], name)
 
     @property
     def width(self) -> int:
@@ -63,8 +77,51 @@ class Head:
     def n_classes(self) -> int:
         return self.kernel.shape[1]
 
-    def __call__(self, embedding: np.ndarray) -> np.ndarray:
-        return softmax(embedding @ self.kernel + self.bias)
+    @property
+    def n_kinds(self) -> int | None:
+        """How many kinds its judgement reads (None: it has none)."""
+        return None if self.judgement is None else self.judgement[0].shape[0]
+
+    def __call__(self, embedding: np.ndarray, kinds: np.ndarray | None = None) -> np.ndarray:
+        probabilities = softmax(embedding @ self.kernel + self.bias)
+        if self.judgement is None:
+            return probabilities
+        matrix, together, own_weight = self.judgement
+        return weighed(probabilities, judged(kinds, matrix), together, own_weight[0])
+
+
+def _checked_judgement(judgement, n_classes: int, name: str) -> tuple[np.ndarray, ...]:
+    """(kinds x classes matrix, classes x classes 0/1, one weight), each checked."""
+    if len(judgement) != 3:
+        raise ModelFileError(f"{name}: its head's judgement needs 3 arrays, got {len(judgement)}")
+    matrix, together, own_weight = (np.asarray(a) for a in judgement)
+    if any(a.dtype != np.float32 for a in (matrix, together, own_weight)):
+        raise ModelFileError(f"{name}: its head's judgement must be float32 numbers")
+    fits = (
+        matrix.ndim == 2
+        and matrix.shape[1] == n_classes
+        and together.shape == (n_classes, n_classes)
+        and own_weight.shape == (1,)
+    )
+    if not fits:
+        raise ModelFileError(
+            f"{name}: its head's judgement {matrix.shape}, {together.shape} and weight "
+            f"{own_weight.shape} do not fit its {n_classes} classes (kinds x classes, classes x "
+            "classes, and one weight)"
+        )
+    if not (np.isfinite(matrix).all() and (matrix >= 0).all()):
+        raise ModelFileError(f"{name}: its head's judgement must be finite and >= 0")
+    alike = np.isin(together, (0, 1)).all() and (np.diag(together) == 1).all()
+    if not (alike and np.array_equal(together, together.T)):
+        raise ModelFileError(
+            f"{name}: its head's alike classes must be a symmetric 0/1 matrix with 1s on "
+            "its diagonal"
+        )
+    if not 0 <= float(own_weight[0]) <= 1:
+        raise ModelFileError(
+            f"{name}: its head's weight must be from 0 to 1, got {float(own_weight[0])}"
+        )
+    return np.ascontiguousarray(matrix), np.ascontiguousarray(together), own_weight
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -153,6 +210,11 @@ class Runtime:
                     f"{name}: its head takes {head.width} features but its network gives "
                     f"{self.output_sizes['embedding']}"
                 )
+            if head.n_kinds is not None and self.output_sizes.get("kinds") != head.n_kinds:
+                raise ModelFileError(
+                    f"{name}: its head judges {head.n_kinds} kinds but its network gives "
+                    f"{self.output_sizes.get('kinds')}"
+                )
             self.output_sizes = {"probabilities": head.n_classes, **self.output_sizes}
         # The maps' shapes (H, W, channels), {} for an export without them.
         self.layer_shapes = {key: shapes[index] for key, index in self._maps.items()}
@@ -193,5 +255,6 @@ class Runtime:
             # get_tensor copies: nothing returned points into the interpreter's memory.
             outputs = {key: interpreter.get_tensor(index) for key, index in wanted.items()}
         if self._head is not None:
-            outputs = {"probabilities": self._head(outputs["embedding"]), **outputs}
+            probabilities = self._head(outputs["embedding"], outputs.get("kinds"))
+            outputs = {"probabilities": probabilities, **outputs}
         return outputs

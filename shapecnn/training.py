@@ -39,6 +39,7 @@ from shapecnn.config import PreprocessConfig, Recipe, resolve_recipe
 from shapecnn.dataset import Samples
 from shapecnn.errors import DatasetError
 from shapecnn.evaluation import Evaluation, evaluate_predictions, misclassified
+from shapecnn.layers import base_judgement
 from shapecnn.model import ModelMetadata, build_model, save_model
 from shapecnn.preprocess import DEFAULT_CONFIG
 from shapecnn.variation import random_affine
@@ -253,7 +254,7 @@ def train(
     input_shape = (config.size, config.size, config.channels)
     started = time.perf_counter()
     if recipe.architecture == "base":
-        model, history, cancelled, train_kinds = _train_from_base(
+        model, history, cancelled, novelty_entry = _train_from_base(
             data, recipe, input_shape, on_epoch_end, should_stop, base_weights
         )
     else:
@@ -261,7 +262,7 @@ def train(
         history, cancelled = _fit_from_scratch(
             model, recipe, n_classes, data.train, data.test, on_epoch_end, should_stop
         )
-        train_kinds = None
+        novelty_entry = None
     seconds = time.perf_counter() - started
 
     has_test = len(data.test) > 0
@@ -305,9 +306,8 @@ def train(
         versions={"tensorflow": tf.__version__, "keras": keras.__version__},
         notes=notes,
     )
-    if train_kinds is not None:
-        names = shape_base.kind_names(base_weights or shape_base.BASE_WEIGHTS)
-        metadata.novelty = novelty.fit(train_kinds, data.train.y, n_classes, names)
+    if novelty_entry is not None:
+        metadata.novelty = novelty_entry
     saved_to = None
     if model_path is not None and not cancelled:
         check = data.test.x if has_test else data.train.x
@@ -485,8 +485,9 @@ class _Progress(keras.callbacks.Callback):
 def _train_from_base(
     data: TrainingData, recipe: Recipe, input_shape, on_epoch_end, should_stop, weights
 ):
-    """(full model, history, cancelled, training features) for the base recipe."""
+    """(full model, history, cancelled, its "not sure" entry) for the base recipe."""
     base, fingerprint = _base(input_shape, weights)
+    kind_names = shape_base.kind_names(weights or shape_base.BASE_WEIGHTS)
     n_classes = len(data.class_names)
     copies = recipe.augment_copies if recipe.augment else 0
     size = shape_base.EMBEDDING_SIZE
@@ -494,7 +495,8 @@ def _train_from_base(
     train_features, train_kinds = outputs[..., :size], outputs[0, :, size:]
     x = train_features.reshape(-1, size)
     y = np.tile(data.train.y, copies + 1)
-    test_features = features_of(base, fingerprint, data.test, 0, recipe.seed)[0][:, :size]
+    test_outputs = features_of(base, fingerprint, data.test, 0, recipe.seed)[0]
+    test_features, test_kinds = test_outputs[:, :size], test_outputs[:, size:]
 
     head = keras.layers.Dense(
         n_classes,
@@ -521,10 +523,49 @@ def _train_from_base(
         )
     else:
         _fit_head(head_model, x, y, sample_weight, recipe, progress)
+    entry = novelty.fit(train_kinds, data.train.y, n_classes, kind_names)
     drawing = keras.Input(input_shape, name="drawing")
     embedding, kinds = base(drawing)
-    model = keras.Model(drawing, [head(embedding), embedding, kinds], name="shapecnn_base")
-    return model, progress.history, progress.cancelled, train_kinds
+    probabilities = head(embedding)
+    if recipe.own_weights and recipe.own_weights != (1.0,):
+        matrix, together = novelty.judgement_matrix(entry), novelty.alike_classes(entry)
+        head_on_test = np.asarray(head_model(test_features, training=False))
+        judged_test = novelty.judged(test_kinds, matrix)
+        own_weight, tried = _own_weight(
+            recipe.own_weights,
+            lambda w: novelty.weighed(head_on_test, judged_test, together, w),
+            data.test.y,
+        )
+        alike = [
+            [data.class_names[j] for j in np.flatnonzero(row)]
+            for i, row in enumerate(together)
+            if row.sum() > 1 and np.argmax(row) == i
+        ]
+        entry["judgement"] = {"own_weight": own_weight, "alike": alike, "tried_on_test": tried}
+        probabilities = base_judgement(matrix, together, own_weight)([probabilities, kinds])
+    model = keras.Model(drawing, [probabilities, embedding, kinds], name="shapecnn_base")
+    return model, progress.history, progress.cancelled, entry
+
+
+def _own_weight(candidates, weighed, y) -> tuple[float, list[dict]]:
+    """The head's weight against the base's judgement that scores best on the test drawings
+    (accuracy, then mean log loss), the first candidate on a tie or without test drawings;
+    and what each scored. `weighed(weight)`: the test drawings' probabilities with it."""
+    if not len(y):
+        return float(candidates[0]), []
+    tried = []
+    for weight in candidates:
+        mixed = weighed(np.float32(weight))
+        picked = np.maximum(mixed[np.arange(len(y)), y], 1e-7)
+        tried.append(
+            {
+                "own_weight": float(weight),
+                "accuracy": float(np.mean(mixed.argmax(axis=1) == y)),
+                "loss": round(float(-np.log(picked).mean()), 5),
+            }
+        )
+    best = min(range(len(tried)), key=lambda i: (-tried[i]["accuracy"], tried[i]["loss"], i))
+    return tried[best]["own_weight"], tried
 
 
 def _fit_head(head_model, x, y, sample_weight, recipe: Recipe, progress) -> None:

@@ -14,6 +14,7 @@ from shapecnn.inference import Classifier
 from shapecnn.model import (
     EXPORT_ENTRY,
     HEAD_ENTRIES,
+    JUDGEMENT_ENTRIES,
     MAX_METADATA_BYTES,
     METADATA_ENTRY,
     ModelMetadata,
@@ -21,6 +22,8 @@ from shapecnn.model import (
     read_metadata,
     save_model,
 )
+
+from helpers import make_dataset
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +166,86 @@ def test_a_bad_head_is_one_clear_error(trained_model, tmp_path, kernel, bias, me
         tmp_path / "bad.keras",
         good_metadata(trained_model),
         drop=HEAD_ENTRIES,
+        extra=extra,
+    )
+    with pytest.raises(ModelFileError, match=message):
+        Classifier.load(path)
+
+
+@pytest.fixture(scope="module")
+def judged_model(tmp_path_factory):
+    """A model from the shape base whose head counts for 0.3 against the base's judgement."""
+    from shapecnn.config import resolve_recipe
+    from shapecnn.training import train
+
+    root = make_dataset(tmp_path_factory.mktemp("judged") / "shapes", per_class=12, seed=2)
+    recipe = resolve_recipe(head_solver="lbfgs", own_weights=(0.3,))
+    train(root, recipe, model_path=root.parent / "model.keras")
+    return root.parent / "model.keras"
+
+
+def test_a_model_weighs_its_head_against_the_base_as_keras_does(judged_model, tmp_path):
+    """A model from the shape base weighs its head against the base's judgement, and the
+    page's runtime predicts what its Keras model does; the same file without the judgement
+    predicts other probabilities (the head alone, as format 3 files do)."""
+    from shapecnn.synth import synth_dataset
+
+    synth_dataset(tmp_path / "more", per_class=4, seed=9)
+    classifier = Classifier.load(judged_model)
+    paths = sorted((tmp_path / "more").rglob("*.png"))
+    inputs = np.stack([classifier.preprocess(path) for path in paths])
+    keras_probabilities = np.asarray(classifier.model(inputs, training=False)[0])
+    np.testing.assert_allclose(
+        classifier.predict_preprocessed(inputs), keras_probabilities, atol=1e-4
+    )
+    head_alone = rewritten(
+        judged_model, tmp_path / "head.keras", good_metadata(judged_model), drop=JUDGEMENT_ENTRIES
+    )
+    alone = Classifier.load(head_alone).predict_preprocessed(inputs)
+    assert np.abs(alone - keras_probabilities).max() > 1e-3
+
+
+def judgement_of(path) -> tuple[np.ndarray, ...]:
+    import io
+
+    with zipfile.ZipFile(path) as archive:
+        return tuple(np.load(io.BytesIO(archive.read(name))) for name in JUDGEMENT_ENTRIES)
+
+
+def lopsided(together):
+    changed = together.copy()
+    changed[0, 1] = 1
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m, t, w: (m.astype(np.float64), t, w), "float32"),
+        (lambda m, t, w: (m[:, :2], t, w), "do not fit its 3 classes"),
+        (lambda m, t, w: (m, t[:2, :2], w), "do not fit its 3 classes"),
+        (lambda m, t, w: (m[:-1], t, w), r"judges \d+ kinds but its network gives"),
+        (lambda m, t, w: (-m, t, w), "finite and >= 0"),
+        (lambda m, t, w: (np.full_like(m, np.inf), t, w), "finite and >= 0"),
+        (lambda m, t, w: (m, t * 0.5, w), "symmetric 0/1 matrix with 1s on its diagonal"),
+        (lambda m, t, w: (m, lopsided(t), w), "symmetric 0/1 matrix"),
+        (lambda m, t, w: (m, t, np.array([1.5], np.float32)), "from 0 to 1, got 1.5"),
+        (lambda m, t, w: (m, t, np.array([0.3, 0.3], np.float32)), "do not fit"),
+        (lambda m, t, w: (m, t, None), "judgement needs head/judgement.npy, head/together"),
+    ],
+)
+def test_a_bad_judgement_is_one_clear_error(judged_model, tmp_path, change, message):
+    """The base's judgement beside the head is checked like the head: type, shape against the
+    network's kinds and the classes, numbers a weighing can use, both entries or none."""
+    arrays = change(*judgement_of(judged_model))
+    extra = {
+        name: npy(a) for name, a in zip(JUDGEMENT_ENTRIES, arrays, strict=True) if a is not None
+    }
+    path = rewritten(
+        judged_model,
+        tmp_path / "bad.keras",
+        good_metadata(judged_model),
+        drop=JUDGEMENT_ENTRIES,
         extra=extra,
     )
     with pytest.raises(ModelFileError, match=message):

@@ -133,3 +133,54 @@ def test_the_exact_head_solve_learns_what_epochs_of_adam_learn(tmp_path, classes
 def test_an_unknown_head_solver_is_refused_with_the_choices():
     with pytest.raises(ShapeCNNError, match=r"head_solver must be one of adam, lbfgs; got 'sgd'"):
         resolve_recipe(head_solver="sgd")
+
+
+def swapped_starter(folder, first="circle", second="triangle"):
+    """The starter data with two classes' folders swapped: circles filed as triangles."""
+    root = folder / "data"
+    shutil.copytree(DEFAULT_DATA, root)
+    for split in ("train", "test"):
+        (root / split / first).rename(root / split / "swap")
+        (root / split / second).rename(root / split / first)
+        (root / split / "swap").rename(root / split / second)
+    return root
+
+
+def test_the_model_follows_the_users_labels_where_the_base_would_call_them_otherwise(tmp_path):
+    """The base's judgement compares a drawing with the user's own drawings of each class, not
+    with what the base calls a circle: circles filed under "triangle" are learned as triangles."""
+    root = swapped_starter(tmp_path)
+    # The head counting for 0.2 only: the judgement decides.
+    recipe = resolve_recipe(head_solver="lbfgs", own_weights=(0.2,))
+    result = train(root, recipe, model_path=tmp_path / "m.keras")
+    assert result.evaluation.accuracy >= 0.9
+    classifier = Classifier.load(tmp_path / "m.keras")
+    assert classifier.predict(draw_outline("circle")).label == "triangle"
+    assert classifier.predict(draw_outline("triangle")).label == "circle"
+
+
+def test_the_heads_weight_against_the_base_is_chosen_on_the_test_drawings(tmp_path):
+    """Every weight the recipe lists is scored on the test drawings and the best is kept; the
+    accuracy a run reports is that of the model the page then runs. A recipe listing only 1.0
+    keeps the head alone."""
+    data = load_training_data(DEFAULT_DATA)
+    weights = (0.3, 0.0, 1.0)
+    recipe = resolve_recipe(head_solver="lbfgs", own_weights=weights)
+    result = train(data, recipe, model_path=tmp_path / "m.keras")
+    judgement = result.metadata.novelty["judgement"]
+    tried = judgement["tried_on_test"]
+    assert [t["own_weight"] for t in tried] == list(weights)
+    best = max(t["accuracy"] for t in tried)
+    assert judgement["own_weight"] in [t["own_weight"] for t in tried if t["accuracy"] == best]
+    shown = Classifier.load(tmp_path / "m.keras").predict_preprocessed(data.test.x)
+    assert np.mean(shown.argmax(1) == data.test.y) == result.evaluation.accuracy
+    alone = train(data, resolve_recipe(head_solver="lbfgs", own_weights=(1.0,)))
+    assert "judgement" not in alone.metadata.novelty
+    assert not any(layer.name == "judged" for layer in alone.model.layers)
+
+
+def test_head_weights_outside_0_to_1_are_refused_with_the_value():
+    with pytest.raises(
+        ShapeCNNError, match=r"own_weights must be numbers from 0 to 1; got \(1.5,\)"
+    ):
+        resolve_recipe(own_weights=(1.5,))
