@@ -17,6 +17,8 @@ fold's people and without that fold's held-out synthetic kinds, then:
                people's `other` drawings, of synthetic non-shapes (lines, dots, scribbles,
                half-drawn shapes, several shapes) and of held-out kinds; and the false alarms,
                the share of the held-out people's ellipses, rectangles and triangles flagged.
+- judgement:   (--own-weights) per person and new classes again with the head's weight
+               against the base's judgement (shapecnn.novelty) set to each given value.
 - time:        `python -m shapecnn train` end to end on starter data + two new classes, default
                recipe against the tutorial recipe, same run.
 
@@ -182,7 +184,9 @@ def starter_arrays():
 # --- the measurements ---------------------------------------------------------------------------
 
 
-def per_person(hds: Path, fold: int, weights: Path, folder: Path, rows: list) -> None:
+def per_person(
+    hds: Path, fold: int, weights: Path, folder: Path, rows: list, recipe="default"
+) -> None:
     people = shape_base.hds_people(hds)
     for person in people:
         if person.name not in fold_people(people, fold):
@@ -193,7 +197,7 @@ def per_person(hds: Path, fold: int, weights: Path, folder: Path, rows: list) ->
         rng = np.random.default_rng(zlib.crc32(person.name.encode()))  # the same split every run
         tx, ty, vx, vy, rx, ry = split_person(drawings, rng)
         names = ["ellipse", "rectangle", "triangle"]
-        classifier = fit(training_data(names, tx, ty, vx, vy), weights, folder)
+        classifier = fit(training_data(names, tx, ty, vx, vy), weights, folder, recipe)
         predicted, unsure = scores(classifier, rx)
         rows.append(
             {
@@ -218,7 +222,9 @@ def held_out_real(hds: Path, fold: int, cap: int = 60) -> dict[str, np.ndarray]:
     return {name: np.concatenate(xs) for name, xs in found.items()}
 
 
-def new_classes(fold: int, weights: Path, real: dict, folder: Path, rows: list) -> None:
+def new_classes(
+    fold: int, weights: Path, real: dict, folder: Path, rows: list, recipe="default"
+) -> None:
     sx, sy, tx, ty = starter_arrays()
     strangers = {k: synthetic(k, 100, 500 + fold * 10 + i) for i, k in enumerate(STARTER)}
     for pair_index, pair in enumerate(HELD_OUT_PAIRS[fold]):
@@ -244,6 +250,7 @@ def new_classes(fold: int, weights: Path, real: dict, folder: Path, rows: list) 
             ),
             weights,
             folder,
+            recipe,
         )
         row = {"fold": fold, "new": " + ".join(pair), "per_class": {}, "real_old": {}}
         for label, name in enumerate(names):
@@ -255,6 +262,35 @@ def new_classes(fold: int, weights: Path, real: dict, folder: Path, rows: list) 
             row["real_old"][name] = float(np.mean(predicted == names.index(name)))
         rows.append(row)
         print(f"  new {pair}: {row}", flush=True)
+
+
+def judgement_scan(hds: Path, own_weights, settings: dict, folder: Path) -> list[dict]:
+    """Per person and new classes with each head weight against the base's judgement."""
+    from shapecnn.config import resolve_recipe
+
+    rows = []
+    for own_weight in own_weights:
+        recipe = resolve_recipe("default", own_weights=(own_weight,))
+        people, added = [], []
+        for fold in range(FOLDS):
+            weights = fold_base(hds, fold, settings)
+            per_person(hds, fold, weights, folder, people, recipe)
+            new_classes(fold, weights, held_out_real(hds, fold), folder, added, recipe)
+        accuracies = [r["accuracy"] for r in people]
+        rows.append(
+            {
+                "own_weight": own_weight,
+                "mean": float(np.mean(accuracies)),
+                "worst": float(np.min(accuracies)),
+                "new_overall": float(
+                    np.mean([np.mean(list(r["per_class"].values())) for r in added])
+                ),
+                "new_worst": float(min(min(r["per_class"].values()) for r in added)),
+                "real_old": float(np.mean([np.mean(list(r["real_old"].values())) for r in added])),
+            }
+        )
+        print(f"own weight {own_weight}: {rows[-1]}", flush=True)
+    return rows
 
 
 def not_sure(fold: int, weights: Path, real: dict, folder: Path, rows: list) -> None:
@@ -438,6 +474,30 @@ def write_table(results: dict) -> str:
                 f"| {r['fold']} | {name} | {acc['circle']:.1%} | {acc['rectangle']:.1%} | "
                 f"{acc['triangle']:.1%} |"
             )
+    if results.get("judgement_scan"):
+        lines += [
+            "",
+            "## The head against the base's judgement",
+            "",
+            f"Commit {results['judgement_commit']}, `--own-weights "
+            + " ".join(str(r["own_weight"]) for r in results["judgement_scan"])
+            + "`: the default recipe with the head's weight against the base's judgement "
+            "(shapecnn.novelty) set to each; 1.0 is the head alone, as before the judgement. Same "
+            "people, kinds, splits and fold bases as above. New classes: the mean of the four "
+            "runs' overall accuracy, their worst class, and the starter classes on the held-out "
+            "people's real drawings (mean of the three). The default's weight is 0.3; these "
+            "are the people it was picked on (the 2 folds keep each person out of the base, "
+            "not out of the choice).",
+            "",
+            "| own weight | per person mean | worst person | new classes overall | worst class "
+            "| starter classes on real drawings |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in results["judgement_scan"]:
+            lines.append(
+                f"| {r['own_weight']} | {r['mean']:.1%} | {r['worst']:.1%} | "
+                f"{r['new_overall']:.1%} | {r['new_worst']:.1%} | {r['real_old']:.1%} |"
+            )
     if results.get("cli"):
         cli = results["cli"]
         lines += [
@@ -482,6 +542,15 @@ def main(argv=None) -> int:
         help="measure only the training times (on a quiet machine) and keep the last run's "
         "accuracy figures (benchmarks/out/base_results.json)",
     )
+    parser.add_argument(
+        "--own-weights",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also measure per person and new classes with the head's weight against the "
+        "base's judgement set to each of these (the section 'The head against the base's "
+        "judgement')",
+    )
     args = parser.parse_args(argv)
     if not args.hds.is_dir():
         print(f"skipped: no Hand-drawn Shapes folder at {args.hds} (give --hds)")
@@ -498,6 +567,9 @@ def main(argv=None) -> int:
     if args.only_time and saved.is_file():
         kept = json.loads(saved.read_text())
         results.update({key: kept[key] for key in ("per_person", "new_classes", "not_sure")})
+        for key in ("judgement_scan", "judgement_commit"):
+            if key in kept:
+                results[key] = kept[key]
         results["accuracy_commit"] = kept.get("accuracy_commit", kept["commit"])
         args.folds = []
     with tempfile.TemporaryDirectory(prefix="shapecnn-base-bench-") as scratch:
@@ -508,6 +580,9 @@ def main(argv=None) -> int:
             per_person(args.hds, fold, weights, folder, results["per_person"])
             new_classes(fold, weights, real, folder, results["new_classes"])
             not_sure(fold, weights, real, folder, results["not_sure"])
+        if args.own_weights:
+            results["judgement_commit"] = git_commit()
+            results["judgement_scan"] = judgement_scan(args.hds, args.own_weights, settings, folder)
         if not args.no_cli:
             results["load_before_timing"] = [round(x, 2) for x in os.getloadavg()]
             results["cli"] = cli_train_seconds(folder)
