@@ -72,6 +72,21 @@ def model_card(metadata: ModelMetadata, name: str = "") -> str:
             "- Starts from the shape base: a network pretrained on many kinds of synthetic and "
             "real hand-drawn shapes; only a new head is fitted on these drawings."
         )
+    judgement = (m.novelty or {}).get("judgement")
+    if m.architecture == "base" and isinstance(judgement, dict):
+        weight = judgement.get("own_weight")
+        alike = judgement.get("alike") or []
+        lines.append(
+            f"- Its answer weighs the head ({weight}) against the base's judgement of which "
+            "class's drawings a drawing looks like"
+            + (
+                "; among classes the base cannot tell apart ("
+                + "; ".join(", ".join(group) for group in alike)
+                + ") the head alone decides."
+                if alike
+                else "."
+            )
+        )
     when = m.trained_at or "unknown"
     lines.append(f"- Trained: {when}, in {m.train_seconds:.1f} s.")
     if m.data:

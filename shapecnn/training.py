@@ -457,10 +457,12 @@ def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
 class _Progress(keras.callbacks.Callback):
     """Reports each epoch (with the test split scored) and stops when asked to."""
 
-    def __init__(self, on_epoch_end, should_stop, test_x, test_y, every: int):
+    def __init__(self, on_epoch_end, should_stop, test_x, test_y, every: int, weigh=None):
         super().__init__()
         self.report, self.should_stop = on_epoch_end, should_stop
         self.test_x, self.test_y, self.every = test_x, test_y, every
+        # The head's test probabilities -> the saved model's (the base's judgement weighed in).
+        self.weigh = weigh
         self.cancelled = False
         self.history: dict[str, list[float]] = {}
 
@@ -473,6 +475,8 @@ class _Progress(keras.callbacks.Callback):
         logs = {"loss": float(logs["loss"]), "accuracy": float(logs["accuracy"])}
         if len(self.test_y):
             probabilities = np.asarray(self.model(self.test_x, training=False))
+            if self.weigh is not None:
+                probabilities = self.weigh(probabilities)
             picked = probabilities[np.arange(len(self.test_y)), self.test_y]
             logs["test_loss"] = float(-np.mean(np.log(np.maximum(picked, 1e-7))))
             logs["test_accuracy"] = float(np.mean(probabilities.argmax(1) == self.test_y))
@@ -507,7 +511,21 @@ def _train_from_base(
     head_model = keras.Sequential([keras.Input((x.shape[1],)), head], name="head")
     weights = class_weights(data.train.y, n_classes)
     sample_weight = np.array([weights[int(c)] for c in y], np.float32)
-    progress = _Progress(on_epoch_end, should_stop, test_features, data.test.y, every=1)
+    # The base's judgement of every class (shapecnn.novelty): known before the head is fitted,
+    # so each epoch's test figures are those of the model the run saves.
+    entry = novelty.fit(train_kinds, data.train.y, n_classes, kind_names)
+    judging = bool(recipe.own_weights) and recipe.own_weights != (1.0,)
+    weigh = None
+    if judging:
+        matrix, together = novelty.judgement_matrix(entry), novelty.alike_classes(entry)
+        judged_test = novelty.judged(test_kinds, matrix)
+
+        def weigh(head_on_test, own_weight=recipe.own_weights[0]):
+            return novelty.weighed(head_on_test, judged_test, together, np.float32(own_weight))
+
+    progress = _Progress(
+        on_epoch_end, should_stop, test_features, data.test.y, every=1, weigh=weigh
+    )
     if recipe.head_solver == "lbfgs":
         head.set_weights(_solve_head(x, y, sample_weight, n_classes, recipe.head_l2))
         # One "epoch" to report: the solved head's loss and accuracy (no fit() to trace).
@@ -523,18 +541,13 @@ def _train_from_base(
         )
     else:
         _fit_head(head_model, x, y, sample_weight, recipe, progress)
-    entry = novelty.fit(train_kinds, data.train.y, n_classes, kind_names)
     drawing = keras.Input(input_shape, name="drawing")
     embedding, kinds = base(drawing)
     probabilities = head(embedding)
-    if recipe.own_weights and recipe.own_weights != (1.0,):
-        matrix, together = novelty.judgement_matrix(entry), novelty.alike_classes(entry)
+    if judging:
         head_on_test = np.asarray(head_model(test_features, training=False))
-        judged_test = novelty.judged(test_kinds, matrix)
         own_weight, tried = _own_weight(
-            recipe.own_weights,
-            lambda w: novelty.weighed(head_on_test, judged_test, together, w),
-            data.test.y,
+            recipe.own_weights, lambda w: weigh(head_on_test, w), data.test.y
         )
         alike = [
             [data.class_names[j] for j in np.flatnonzero(row)]

@@ -63,6 +63,14 @@ def test_the_card_says_classes_counts_recipe_accuracy_inputs_and_limits():
     assert 'says "not sure"' in card and "always answers" not in card
 
 
+def test_the_card_says_how_the_head_is_weighed_against_the_base():
+    judgement = {"own_weight": 0.3, "alike": [["rectangle", "square"]], "tried_on_test": []}
+    card = model_card(_metadata(novelty={"threshold": 1.0, "judgement": judgement}))
+    assert "weighs the head (0.3) against the base's judgement" in card
+    assert "cannot tell apart (rectangle, square) the head alone decides" in card
+    assert "weighs the head" not in model_card(_metadata())
+
+
 def test_a_model_that_cannot_be_unsure_says_it_always_answers_one_of_its_classes():
     card = model_card(
         _metadata(

@@ -154,6 +154,8 @@ def test_the_model_follows_the_users_labels_where_the_base_would_call_them_other
     recipe = resolve_recipe(head_solver="lbfgs", own_weights=(0.2,))
     result = train(root, recipe, model_path=tmp_path / "m.keras")
     assert result.evaluation.accuracy >= 0.9
+    # The run's curve scores the model it saves, the judgement weighed in.
+    assert result.history["test_accuracy"][-1] == result.evaluation.accuracy
     classifier = Classifier.load(tmp_path / "m.keras")
     assert classifier.predict(draw_outline("circle")).label == "triangle"
     assert classifier.predict(draw_outline("triangle")).label == "circle"
