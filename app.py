@@ -22,7 +22,7 @@ import streamlit as st
 
 from page import state, templates
 from page.common import Settings, clean_leftovers, job_registry, show_flashes
-from page.datasets import dataset_picker
+from page.datasets import dataset_picker, new_dataset_button
 from page.draw import CANVAS_SIZE, STROKE_WIDTH, draw_view, keep_drawing
 from page.drawings import drawings_view
 from page.text import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, shown_as, t
@@ -143,8 +143,8 @@ def main() -> None:
             bind="query-params",
             label_visibility="collapsed",
         )
-        settings = dataset_picker(settings)
-        language_picker()
+        settings, new_dataset_place = dataset_picker(settings)
+        language_place = st.container(width="content")
     counts = dataset.count_images(settings.data)
     classes = list(counts)
     job = job_registry().latest(settings.model)
@@ -160,6 +160,12 @@ def main() -> None:
             train_view(settings, classes, counts, training)
         else:
             drawings_view(settings, classes, counts)
+    # The header's rest goes in after the view, in the places kept for it: a fresh page shows
+    # its canvas before the browser and the server spend time on these (the cold start,
+    # benchmarks/RESULTS.md).
+    new_dataset_button(settings, new_dataset_place)
+    with language_place:
+        language_picker()
 
 
 if __name__ == "__main__":

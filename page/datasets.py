@@ -97,9 +97,10 @@ def for_dataset(settings: Settings, name: str) -> Settings:
 # --- at the top of the page ---------------------------------------------------------------------
 
 
-def dataset_picker(settings: Settings) -> Settings:
-    """The dataset box (kept in the address) and New dataset, side by side also on a phone;
-    returns the picked dataset's Settings."""
+def dataset_picker(settings: Settings):
+    """The dataset box (kept in the address), and beside it, side by side also on a phone, the
+    place of New dataset; returns the picked dataset's Settings and that place, which
+    `new_dataset_button` fills once the view is drawn (the canvas first: the cold start)."""
     session = state.current()
     names = dataset_names(settings)
     pending, session.pending_dataset = session.pending_dataset, None
@@ -115,10 +116,15 @@ def dataset_picker(settings: Settings) -> Settings:
             label_visibility="collapsed",
             width=200,
         )
-        with st.popover(t("datasets.new"), icon=":material/add:"):
-            st.caption(datasets_note(settings))
-            new_dataset_form(settings)
-    return for_dataset(settings, name)
+        place = st.container(width="content")
+    return for_dataset(settings, name), place
+
+
+def new_dataset_button(settings: Settings, place) -> None:
+    """New dataset: a popover with the form, in the place dataset_picker kept for it."""
+    with place, st.popover(t("datasets.new"), icon=":material/add:"):
+        st.caption(datasets_note(settings))
+        new_dataset_form(settings)
 
 
 def datasets_note(settings: Settings) -> str:
