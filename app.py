@@ -21,6 +21,7 @@ from pathlib import Path
 import streamlit as st
 
 from page import state, templates
+from page.assets import canvas_preloads
 from page.common import Settings, clean_leftovers, job_registry, show_flashes
 from page.datasets import dataset_picker, new_dataset_button
 from page.draw import CANVAS_SIZE, STROKE_WIDTH, draw_view, keep_drawing
@@ -123,7 +124,9 @@ def main() -> None:
     settings = parse_settings()
     show_flashes()
     st.html(
-        templates.page_style(
+        # First on the page: the canvas's code is fetched while the run goes on (page/assets.py).
+        templates.preload_script(canvas_preloads())
+        + templates.page_style(
             t("draw.heading.canvas"), t("draw.heading.prediction"), t("draw.heading.save")
         ),
         unsafe_allow_javascript=True,

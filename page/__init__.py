@@ -2,6 +2,7 @@
 
     state.py      the session state, typed: every value the page keeps between reruns
     templates.py  the hand-written HTML, CSS, JavaScript and Vega-Lite specs
+    assets.py     the canvas's code, named to the browser first so a fresh page fetches it early
     common.py     the settings, cached singletons (job registry, classifier) and toasts
     datasets.py   the dataset picker, New dataset, and the starter kept as shipped
     draw.py       the Draw view: canvas, live prediction, label and save, Train

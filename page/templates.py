@@ -68,6 +68,20 @@ def css_string(text: str) -> str:
     return "'" + escaped.replace("\n", " ") + "'"
 
 
+def preload_script(links: tuple[tuple[str, str, str], ...]) -> str:
+    """A script adding <link rel=... href=... as=...> to the document's head, once per address
+    (page/assets.py)."""
+    if not links:
+        return ""
+    return (
+        "<script>(()=>{for(const[rel,href,as]of "
+        + json.dumps([list(link) for link in links]).replace("</", "<\\/")
+        + '){if(document.head.querySelector(`link[href="${href}"]`))continue;'
+        "const l=document.createElement('link');l.rel=rel;l.href=href;if(as)l.as=as;"
+        "document.head.appendChild(l);}})()</script>"
+    )
+
+
 @functools.lru_cache(maxsize=8)
 def page_style(canvas_heading: str, prediction_heading: str, save_heading: str) -> str:
     """The page's style and script, with the Draw view's three column headings: made once per

@@ -347,3 +347,24 @@ def test_a_class_is_made_renamed_and_deleted_on_the_page(page, site):
     show_view(page, "Draw")
     expect(quick_button(page, "circle")).to_be_visible()
     expect(quick_button(page, "blob two")).to_have_count(0)
+
+
+def test_a_fresh_page_names_the_canvas_code_first_and_uses_it(browser, site):
+    """The page's first element asks the browser for the canvas's code (page/assets.py): every
+    named file is there on the server, and the canvas's own bundle and style, which the canvas
+    asks for once it arrives, are among them (so the names follow the installed packages)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(site["url"])
+    page.wait_for_selector(CANVAS, state="visible")
+    named = page.eval_on_selector_all(
+        "link[rel=modulepreload], link[rel=preload]", "links => links.map(l => l.href)"
+    )
+    component = [url for url in asked if "/_stcore/bidi-components/" in url]
+    assert component and set(component) <= set(named), (component, named)
+    assert any("/static/js/BidiComponent." in url for url in named)
+    for url in named:
+        assert page.request.get(url).status == 200, url
+    context.close()
