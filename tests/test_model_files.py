@@ -157,19 +157,20 @@ def test_a_bad_head_is_one_clear_error(trained_model, tmp_path, kernel, bias, me
     """A model from the shape base carries its head as two arrays: each is checked (type,
     shape against the network and the classes, finite numbers, a header that tells the truth)
     before anything is allocated or run."""
-    extra = {}
-    for name, array in zip(HEAD_ENTRIES, (kernel, bias), strict=True):
-        if array is not None:
-            extra[name] = array if isinstance(array, bytes) else npy(array)
-    path = rewritten(
-        trained_model,
-        tmp_path / "bad.keras",
-        good_metadata(trained_model),
-        drop=HEAD_ENTRIES,
-        extra=extra,
-    )
+    path = with_arrays(trained_model, tmp_path / "bad.keras", HEAD_ENTRIES, (kernel, bias))
     with pytest.raises(ModelFileError, match=message):
         Classifier.load(path)
+
+
+def with_arrays(source, target, names, arrays):
+    """A copy of a model file with the entries `names` replaced by `arrays` (.npy, or raw
+    bytes as given; None leaves an entry out)."""
+    extra = {
+        name: array if isinstance(array, bytes) else npy(array)
+        for name, array in zip(names, arrays, strict=True)
+        if array is not None
+    }
+    return rewritten(source, target, good_metadata(source), drop=names, extra=extra)
 
 
 @pytest.fixture(scope="module")
@@ -238,15 +239,6 @@ def test_a_bad_judgement_is_one_clear_error(judged_model, tmp_path, change, mess
     """The base's judgement beside the head is checked like the head: type, shape against the
     network's kinds and the classes, numbers a weighing can use, both entries or none."""
     arrays = change(*judgement_of(judged_model))
-    extra = {
-        name: npy(a) for name, a in zip(JUDGEMENT_ENTRIES, arrays, strict=True) if a is not None
-    }
-    path = rewritten(
-        judged_model,
-        tmp_path / "bad.keras",
-        good_metadata(judged_model),
-        drop=JUDGEMENT_ENTRIES,
-        extra=extra,
-    )
+    path = with_arrays(judged_model, tmp_path / "bad.keras", JUDGEMENT_ENTRIES, arrays)
     with pytest.raises(ModelFileError, match=message):
         Classifier.load(path)
