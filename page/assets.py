@@ -30,20 +30,21 @@ def canvas_preloads() -> tuple[tuple[str, str, str], ...]:
     """(rel, address relative to the page, as) for each file the canvas will ask for."""
     import streamlit
     import streamlit_drawable_canvas  # noqa: F401 - registers the component's files
-    from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
 
     links: list[tuple[str, str, str]] = []
     scripts = Path(streamlit.__file__).parent / "static" / "static" / "js"
     for module in sorted(scripts.glob(COMPONENT_MODULE))[:1]:
         names = [module.name, *_imported(scripts, module.name, depth=2)]
         links += [("modulepreload", f"./static/js/{name}", "") for name in dict.fromkeys(names)]
-    definition = get_bidi_component_manager().get(CANVAS_COMPONENT)
-    if definition is not None:
-        folder = f"./_stcore/bidi-components/{CANVAS_COMPONENT}"
-        if definition.js_url:
-            links.append(("modulepreload", f"{folder}/{definition.js_url}", ""))
-        if definition.css_url:
-            links.append(("preload", f"{folder}/{definition.css_url}", "style"))
+    try:  # Streamlit's registry of components v2 (requirements.txt pins the versions)
+        from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
+
+        definition = get_bidi_component_manager().get(CANVAS_COMPONENT)
+        files = [(definition.js_url, "modulepreload", ""), (definition.css_url, "preload", "style")]
+    except (ImportError, AttributeError):
+        files = []
+    folder = f"./_stcore/bidi-components/{CANVAS_COMPONENT}"
+    links += [(rel, f"{folder}/{name}", kind) for name, rel, kind in files if name]
     return tuple(links)
 
 
