@@ -19,8 +19,9 @@ The same agreement also answers beside the head (`judgement_matrix`, `judged`): 
 how much a drawing looks like that class's own drawings to the base, normalised over the
 classes. A head fitted on 15 drawings a class follows them closely; the base, pretrained on many
 hands, knows what else a person's ellipse may look like. A model trained from the base gives
-own_weight * head + (1 - own_weight) * judgement, own_weight chosen on the test drawings
-(shapecnn.training; benchmarks/BASE.md has what it changes on real people's drawings).
+own_weight * head + (1 - own_weight) * judgement (`weighed`; own_weight 0.3 in the default
+recipe, shapecnn.config; benchmarks/BASE.md has what it changes on real people's drawings).
+"Not sure" and the judgement read the same kinds x classes matrix.
 
 The starter predictions of a fresh clone (inference.StarterClassifier) also answer by nearest
 training drawings in the base's embedding (`closeness`).
@@ -104,9 +105,8 @@ class Detector:
     """Judges drawings by their kinds' probabilities against a model's class profiles."""
 
     def __init__(self, profiles, medians, family_index, ratio: float = RATIO):
-        self.profiles = np.asarray(profiles, np.float32)
-        self.medians = np.asarray(medians, np.float32)
-        self.family_index = list(family_index)
+        # Kinds x classes: the same agreement the model's judgement weighs against its head.
+        self.matrix = agreement_matrix(profiles, medians, family_index)
         self.ratio = float(ratio)
 
     @classmethod
@@ -135,21 +135,25 @@ class Detector:
 
     def judge(self, kinds: np.ndarray, classes: np.ndarray) -> list[tuple[bool, float]]:
         """(unsure, agreement with the predicted class relative to its median) per drawing."""
-        families = by_family(kinds, self.family_index)
-        relative = (families @ self.profiles.T) / self.medians
+        relative = np.asarray(kinds, np.float32) @ self.matrix
         classes = np.asarray(classes, np.int64)
         unsure = relative.max(axis=1) < self.ratio
         own = relative[np.arange(len(classes)), classes]
         return [(bool(u), float(a)) for u, a in zip(unsure, own, strict=True)]
 
 
-def judgement_matrix(entry: dict) -> np.ndarray:
+def agreement_matrix(profiles, medians, family_index) -> np.ndarray:
     """Kinds x classes: a drawing's kinds' probabilities times this are its agreement with each
     class (its families against the class's profile, relative to the class's median)."""
-    profiles = np.asarray(entry["profiles"], np.float64)
-    medians = np.asarray(entry["medians"], np.float64)
-    onehot = np.eye(profiles.shape[1])[np.asarray(entry["family_index"], np.int64)]
+    profiles = np.asarray(profiles, np.float64)
+    medians = np.asarray(medians, np.float64)
+    onehot = np.eye(profiles.shape[1])[np.asarray(family_index, np.int64)]
     return (onehot @ (profiles / medians[:, None]).T).astype(np.float32)
+
+
+def judgement_matrix(entry: dict) -> np.ndarray:
+    """The agreement matrix of a model's "not sure" entry (what the judgement weighs)."""
+    return agreement_matrix(entry["profiles"], entry["medians"], entry["family_index"])
 
 
 # Classes whose profiles are at least this alike (cosine) are ones the base cannot tell apart
