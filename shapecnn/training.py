@@ -477,9 +477,7 @@ class _Progress(keras.callbacks.Callback):
             probabilities = np.asarray(self.model(self.test_x, training=False))
             if self.weigh is not None:
                 probabilities = self.weigh(probabilities)
-            picked = probabilities[np.arange(len(self.test_y)), self.test_y]
-            logs["test_loss"] = float(-np.mean(np.log(np.maximum(picked, 1e-7))))
-            logs["test_accuracy"] = float(np.mean(probabilities.argmax(1) == self.test_y))
+            logs["test_loss"], logs["test_accuracy"] = _scored(probabilities, self.test_y)
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
         if self.report is not None:
@@ -560,6 +558,12 @@ def _train_from_base(
     return model, progress.history, progress.cancelled, entry
 
 
+def _scored(probabilities: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(mean log loss, accuracy) of probabilities for the labels y."""
+    picked = np.maximum(probabilities[np.arange(len(y)), y], 1e-7)
+    return float(-np.mean(np.log(picked))), float(np.mean(probabilities.argmax(axis=1) == y))
+
+
 def _own_weight(candidates, weighed, y) -> tuple[float, list[dict]]:
     """The head's weight against the base's judgement that scores best on the test drawings
     (accuracy, then mean log loss), the first candidate on a tie or without test drawings;
@@ -568,15 +572,8 @@ def _own_weight(candidates, weighed, y) -> tuple[float, list[dict]]:
         return float(candidates[0]), []
     tried = []
     for weight in candidates:
-        mixed = weighed(np.float32(weight))
-        picked = np.maximum(mixed[np.arange(len(y)), y], 1e-7)
-        tried.append(
-            {
-                "own_weight": float(weight),
-                "accuracy": float(np.mean(mixed.argmax(axis=1) == y)),
-                "loss": round(float(-np.log(picked).mean()), 5),
-            }
-        )
+        loss, accuracy = _scored(weighed(np.float32(weight)), y)
+        tried.append({"own_weight": float(weight), "accuracy": accuracy, "loss": round(loss, 5)})
     best = min(range(len(tried)), key=lambda i: (-tried[i]["accuracy"], tried[i]["loss"], i))
     return tried[best]["own_weight"], tried
 
