@@ -141,6 +141,7 @@ class StreamlitSession:
         self.toasts: list[str] = []
         self.exceptions: list[str] = []
         self.auto_reruns: dict[str, asyncio.Task] = {}
+        self.sent_fragment: tuple[str, str] = ("", "")
         self.closed = False
         self.messages = 0
         self.bytes_received = 0
@@ -314,6 +315,8 @@ class StreamlitSession:
         key = self.canvas_key()
         started = time.perf_counter()
         self.forget_runs()
+        # What the stroke asked for, for an unanswered stroke's error line.
+        self.sent_fragment = (key, self.fragments.get(key, ""))
         await self.request(self.canvas_state(payload), self.fragments.get(key, ""), wait=False)
         seen = await self.wait_run(lambda run: run.prediction or run.exceptions)
         # The canvas keeps its value: the next runs send it as the browser would.
@@ -506,6 +509,22 @@ class Outcome:
     bytes_received: int = 0
 
 
+def unanswered_detail(session: StreamlitSession) -> str:
+    """What the runs after an unanswered stroke showed instead of a prediction."""
+    runs = session._runs
+    if not runs:
+        return " (no run finished after it)"
+    shown = [text[:160] for run in runs for text in run.alerts]
+    key, sent = session.sent_fragment
+    ran = {f for run in runs for f in run.fragments.values()}
+    still = "the page still has it" if session.fragments.get(key) == sent else "since replaced"
+    shown.insert(
+        0,
+        f"{key}'s fragment {sent[:8]} ({still}) {'ran' if sent in ran else 'did not run'}",
+    )
+    return f" ({len(runs)} runs finished without a prediction; shown: {shown[:3] or 'nothing'})"
+
+
 async def protocol_user(
     index: int, url: str, pool, start_at: float, end_at: float, train_at, outcome: Outcome, rng
 ):
@@ -531,7 +550,10 @@ async def protocol_user(
                 else:
                     outcome.strokes.append((sent, seconds, "protocol"))
             except TimeoutError:
-                outcome.errors.append(f"user {index}: stroke unanswered in {STROKE_TIMEOUT_S} s")
+                outcome.errors.append(
+                    f"user {index}: stroke unanswered in {STROKE_TIMEOUT_S} s"
+                    + unanswered_detail(session)
+                )
                 continue
             if train_at is not None and time.perf_counter() >= train_at:
                 train_at = None
