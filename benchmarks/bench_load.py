@@ -514,15 +514,14 @@ def unanswered_detail(session: StreamlitSession) -> str:
     runs = session._runs
     if not runs:
         return " (no run finished after it)"
-    shown = [text[:160] for run in runs for text in run.alerts]
+    shown = [text[:160] for run in runs for text in run.alerts][:2] or "nothing"
     key, sent = session.sent_fragment
-    ran = {f for run in runs for f in run.fragments.values()}
+    ran = any(sent in run.fragments.values() for run in runs)
     still = "the page still has it" if session.fragments.get(key) == sent else "since replaced"
-    shown.insert(
-        0,
-        f"{key}'s fragment {sent[:8]} ({still}) {'ran' if sent in ran else 'did not run'}",
+    return (
+        f" ({len(runs)} runs finished without a prediction; {key}'s fragment {sent[:8]} "
+        f"({still}) {'ran' if ran else 'did not run'}; shown: {shown})"
     )
-    return f" ({len(runs)} runs finished without a prediction; shown: {shown[:3] or 'nothing'})"
 
 
 async def protocol_user(
