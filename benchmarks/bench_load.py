@@ -70,6 +70,9 @@ STROKE_TIMEOUT_S = 30.0
 P95_LIMIT_S = 1.0
 P95_TARGET_RATIO = 2.0
 TARGET_USERS = 30
+# The target N again over this many page servers behind nginx (deploy/), on this machine: one
+# Streamlit process runs every session's script on one interpreter.
+SPREAD_SERVERS = 2
 SHIFT_PX = 12
 FIRST_ALONE_S = 4.0
 # The training child counts as training while it uses more than this share of a core.
@@ -118,6 +121,7 @@ class RunSeen:
     fragments: dict[str, str] = field(default_factory=dict)  # widget key -> fragment id
     prediction: bool = False
     deltas: int = 0
+    elements: list[str] = field(default_factory=list)  # the element types, in order
     toasts: list[str] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)  # st.error, st.info, ... bodies
@@ -274,6 +278,7 @@ class StreamlitSession:
         if element is None:
             return
         which = element.WhichOneof("type")
+        self.run.elements.append(which)
         if which == "metric" and element.metric.label == "Prediction":
             self.run.prediction = True
         elif which == "toast":
@@ -480,18 +485,21 @@ def children(pid: int) -> list[int]:
 class Monitor(threading.Thread):
     """Samples the server and its children (the training process) every 0.25 s."""
 
-    def __init__(self, pid: int):
+    def __init__(self, pids: list[int]):
         super().__init__(daemon=True)
-        self.pid = pid
+        self.pids = pids  # the page servers (one, or each behind nginx)
         self.samples: list[tuple[float, float, int, float, int]] = []
         self.stop = threading.Event()
 
     def sample(self) -> tuple[float, float, int, float, int]:
-        cpu, rss = proc_stat(self.pid)
-        child_cpu, child_rss = 0.0, 0
-        for child in children(self.pid):
-            c, r = proc_stat(child)
-            child_cpu, child_rss = child_cpu + c, child_rss + r
+        """(time, servers' CPU seconds, servers' RSS, training children's CPU, their RSS)"""
+        cpu, rss, child_cpu, child_rss = 0.0, 0, 0.0, 0
+        for pid in self.pids:
+            c, r = proc_stat(pid)
+            cpu, rss = cpu + c, rss + r
+            for child in children(pid):
+                c, r = proc_stat(child)
+                child_cpu, child_rss = child_cpu + c, child_rss + r
         return (time.perf_counter(), cpu, rss, child_cpu, child_rss)
 
     def run(self) -> None:
@@ -534,11 +542,12 @@ def unanswered_detail(session: StreamlitSession) -> str:
         return " (no run finished after it)"
     shown = [text[:160] for run in runs for text in run.alerts][:2] or "nothing"
     key, sent = session.sent_fragment
-    ran = any(sent in run.fragments.values() for run in runs)
+    ran = [run for run in runs if sent in run.fragments.values()]
+    drew = f" and drew {', '.join(ran[0].elements) or 'nothing'}" if ran else ""
     still = "the page still has it" if session.fragments.get(key) == sent else "since replaced"
     return (
         f" ({len(runs)} runs finished without a prediction; {key}'s fragment {sent[:8]} "
-        f"({still}) {'ran' if ran else 'did not run'}; shown: {shown})"
+        f"({still}) {'ran' + drew if ran else 'did not run'}; shown: {shown})"
     )
 
 
@@ -636,6 +645,23 @@ def files_on_disk(data: Path) -> set[str]:
     return {str(p.relative_to(data)) for p in data.glob("*/*/*.png")}
 
 
+@contextlib.contextmanager
+def page_servers(data: Path, model: Path, log: Path, script: Path, servers: int, folder, d):
+    """(URL, the page servers' pids): `streamlit run script`, or `servers` of app.py behind
+    nginx started as deploy/serve.py starts them (each user keeps the server nginx's cookie
+    key chose for its WebSocket)."""
+    if servers == 1:
+        with d.streamlit_server(data, model, log, script=script) as url:
+            yield url, [url.pid]
+        return
+    from deploy.serve import serve
+
+    run_dir = folder / f"{log.stem}-{servers}-servers"
+    ports = [d.free_port() for _ in range(servers)]
+    with serve(data, model, port=d.free_port(), server_ports=ports, run_dir=run_dir) as found:
+        yield found.url, found.pids
+
+
 def run_users(
     n: int,
     data: Path,
@@ -646,17 +672,19 @@ def run_users(
     pool,
     d,
     script: Path | None = None,
+    servers: int = 1,
 ) -> dict:
     """One fresh server (of `script`, by default app.py), `n` users for `seconds` after they
-    joined; what was measured."""
+    joined; what was measured. With `servers` > 1: that many page servers of app.py behind
+    nginx (deploy/serve.py, deploy/nginx.conf), on this machine, sharing `data` and `model`."""
     before_files = files_on_disk(data)
     browsers = min(BROWSER_USERS, n - 1) if n > 1 else 0
     protocols = n - browsers
     outcome = Outcome()
     script = script or d.PROJECT / "app.py"
     log = folder / f"server-{n}-{script.parent.name}.log"
-    with d.streamlit_server(data, model, log, script=script) as url:
-        monitor = Monitor(url.pid)
+    with page_servers(data, model, log, script, servers, folder, d) as (url, pids):
+        monitor = Monitor(pids)
         # The server with no session yet, and the training process it starts when warmed.
         base = monitor.sample()
         monitor.start()
@@ -715,6 +743,7 @@ def run_users(
     lost = len(missing) + max(0, len(acknowledged) - len(new_files))
     return {
         "n": n,
+        "servers": servers,
         "browsers": browsers,
         # Over the protocol (the server's part, no browser drawing): the headline figures.
         "strokes": [s for _sent, s, who in measured if who == "protocol"],
@@ -772,11 +801,17 @@ def prepare(folder: Path, quick: bool, d) -> tuple[Path, Path, list]:
     return starter, model, payload_pool(recorded, 60)
 
 
-def run(quick: bool = False, users: tuple[int, ...] | None = None) -> Report:
+def run(quick: bool = False, users: tuple[int, ...] | None = None, servers: int = 1) -> Report:
+    """Each N of `users` (by default USERS, and the target N again over SPREAD_SERVERS page
+    servers behind nginx) on `servers` page servers."""
     import bench_page
 
     d = bench_page.driver()
-    users = users or (QUICK_USERS if quick else USERS)
+    runs = [(n, servers) for n in users] if users else None
+    if runs is None:
+        runs = [(n, 1) for n in (QUICK_USERS if quick else USERS)]
+        runs.append((QUICK_USERS[-1] if quick else TARGET_USERS, SPREAD_SERVERS))
+    users = tuple(n for n, _k in runs)
     seconds = QUICK_SECONDS if quick else SECONDS
     ramp = QUICK_RAMP_SECONDS if quick else RAMP_SECONDS
     report = Report(NAME, TITLE, quick=quick)
@@ -784,15 +819,16 @@ def run(quick: bool = False, users: tuple[int, ...] | None = None) -> Report:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         starter, model, pool = prepare(folder, quick, d)
-        for n in users:
-            data = Path(shutil.copytree(starter, folder / f"data-{n}"))
-            model_n = folder / f"model-{n}.keras"
+        for n, k in runs:
+            data = Path(shutil.copytree(starter, folder / f"data-{n}-{k}"))
+            model_n = folder / f"model-{n}-{k}.keras"
             shutil.copy(model, model_n)
-            print(f"   {n} users ...", flush=True)
-            result = run_users(n, data, model_n, folder, seconds, ramp, pool, d)
+            where = f"{n} users" + (f" over {k} servers" if k > 1 else "")
+            print(f"   {where} ...", flush=True)
+            result = run_users(n, data, model_n, folder, seconds, ramp, pool, d, servers=k)
             results.append(result)
             print(
-                f"   {n} users: median {ms(statistics.median(result['strokes']))}, "
+                f"   {where}: median {ms(statistics.median(result['strokes']))}, "
                 f"p95 {ms(pct(result['strokes'], 95))}, {len(result['errors'])} errors, "
                 f"{result['saves_lost']} saves lost",
                 flush=True,
@@ -880,15 +916,19 @@ def compare(revision: str, n: int, rounds: int, quick: bool) -> list[str]:
 
 
 def figures(results: list[dict], users, seconds: float) -> tuple[list, list]:
-    by_n = {r["n"]: r for r in results}
-    single = by_n[users[0]]
+    one_server = [r for r in results if r.get("servers", 1) == 1]
+    spread = [r for r in results if r.get("servers", 1) > 1]
+    by_n = {r["n"]: r for r in one_server}
+    single = by_n.get(users[0]) or results[0]
     single_median = statistics.median(single["strokes"]) if single["strokes"] else float("nan")
     rows = []
     for r in results:
         strokes = r["strokes"]
         rows.append(
             [
-                str(r["n"]) + (f" ({r['browsers']} in Chromium)" if r["browsers"] else ""),
+                str(r["n"])
+                + (f" over {r['servers']} servers" if r.get("servers", 1) > 1 else "")
+                + (f" ({r['browsers']} in Chromium)" if r["browsers"] else ""),
                 str(len(strokes)),
                 ms(statistics.median(strokes) if strokes else float("nan")),
                 ms(pct(strokes, 95)),
@@ -907,20 +947,22 @@ def figures(results: list[dict], users, seconds: float) -> tuple[list, list]:
                 f"{r['bytes_per_stroke'] / 1024:.1f} kB",
             ]
         )
-    passes = [r["n"] for r in results if r["strokes"] and pct(r["strokes"], 95) > P95_LIMIT_S]
+    passes = [r["n"] for r in one_server if r["strokes"] and pct(r["strokes"], 95) > P95_LIMIT_S]
     figures = []
-    target = by_n.get(TARGET_USERS) or results[-1]
-    p95 = pct(target["strokes"], 95)
-    figures.append(
-        Figure(
-            f"p95 stroke to prediction, {target['n']} users",
-            ms(p95),
-            f"1 user, median: {ms(single_median)}",
-            p95 / single_median if single_median == single_median else None,
-            f"<= {P95_TARGET_RATIO:.0f}x",
-            p95 / single_median <= P95_TARGET_RATIO,
+    target = [by_n.get(TARGET_USERS) or one_server[-1]] if one_server else []
+    for r in [*target, *spread]:
+        p95 = pct(r["strokes"], 95)
+        where = f" over {r['servers']} servers (nginx, this machine)" if r in spread else ""
+        figures.append(
+            Figure(
+                f"p95 stroke to prediction, {r['n']} users{where}",
+                ms(p95),
+                f"1 user, median: {ms(single_median)}",
+                p95 / single_median if single_median == single_median else None,
+                f"<= {P95_TARGET_RATIO:.0f}x",
+                p95 / single_median <= P95_TARGET_RATIO,
+            )
         )
-    )
     lost = sum(r["saves_lost"] for r in results)
     figures.append(
         Figure(
@@ -935,7 +977,7 @@ def figures(results: list[dict], users, seconds: float) -> tuple[list, list]:
     figures.append(
         Figure(
             f"users where p95 passes {P95_LIMIT_S:.0f} s",
-            str(passes[0]) if passes else f"> {results[-1]['n']}",
+            str(passes[0]) if passes else f"> {(one_server or results)[-1]['n']}",
             "",
             None,
             "",
@@ -958,7 +1000,10 @@ def figures(results: list[dict], users, seconds: float) -> tuple[list, list]:
         "Memory: server RSS before any session, after the first user's page (the model and "
         "runtime loaded), "
         "the peak with N sessions, and (peak - one) / (N - 1) per more session. "
-        "CPU: server + training process, share of one core (2 cores in all).",
+        "CPU: server + training process, share of one core (2 cores in all). Over several "
+        "servers (deploy/serve.py: nginx and the page servers on this machine, each with "
+        "its own training process): memory and CPU are the servers' sums, and the second "
+        "server's first session loads its own model and runtime.",
         "",
         *md_table(
             [
@@ -1004,13 +1049,21 @@ def main(argv=None) -> int:
         "--rounds times; prints a table (a page change measured in one run)",
     )
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="with --users: that many page servers behind nginx (deploy/serve.py), this machine",
+    )
     args = parser.parse_args(argv)
+    if args.servers < 1:
+        parser.error(f"--servers must be 1 or more, not {args.servers}")
     if args.compare:
         n = args.users[0] if args.users else TARGET_USERS
         print("\n".join(compare(args.compare, n, args.rounds, args.quick)))
         return 0
     if args.users:
-        report = run(quick=args.quick, users=tuple(args.users))
+        report = run(quick=args.quick, users=tuple(args.users), servers=args.servers)
         for figure in report.figures:
             print(figure.name, figure.measured, figure.reference, figure.result)
         print("\n".join(report.details))
