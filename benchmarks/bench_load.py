@@ -122,6 +122,7 @@ class RunSeen:
     prediction: bool = False
     deltas: int = 0
     elements: list[str] = field(default_factory=list)  # the element types, in order
+    buttons: dict[str, bool] = field(default_factory=dict)  # label -> disabled
     toasts: list[str] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)  # st.error, st.info, ... bodies
@@ -131,8 +132,18 @@ class RunSeen:
 class StreamlitSession:
     """One user of the page over Streamlit's WebSocket protocol (no browser)."""
 
-    def __init__(self, url: str, name: str = "user", headers: dict | None = None):
+    def __init__(
+        self,
+        url: str,
+        name: str = "user",
+        headers: dict | None = None,
+        replay_auto_reruns: bool = True,
+    ):
         self.url = url.rstrip("/")
+        # False: the fragments' timed reruns are noted (auto_rerun_intervals), not sent; a test
+        # sends them itself when its scenario needs them.
+        self.replay_auto_reruns = replay_auto_reruns
+        self.auto_rerun_intervals: dict[str, float] = {}  # fragment id -> seconds, as asked
         self.name = name
         self.headers = headers or {}
         self.ids: dict[str, str] = {}
@@ -247,6 +258,7 @@ class StreamlitSession:
             for task in self.auto_reruns.values():
                 task.cancel()
             self.auto_reruns.clear()
+            self.auto_rerun_intervals.clear()
         elif kind == "script_finished":
             self.finished_runs += 1
             self._finish_run()
@@ -281,6 +293,8 @@ class StreamlitSession:
         self.run.elements.append(which)
         if which == "metric" and element.metric.label == "Prediction":
             self.run.prediction = True
+        elif which == "button":
+            self.run.buttons[element.button.label] = element.button.disabled
         elif which == "toast":
             self.run.toasts.append(element.toast.body)
             self.toasts.append(element.toast.body)
@@ -299,6 +313,9 @@ class StreamlitSession:
         old = self.auto_reruns.pop(fragment_id, None)
         if old is not None:
             old.cancel()
+        self.auto_rerun_intervals[fragment_id] = interval
+        if not self.replay_auto_reruns:
+            return
 
         async def rerun_every() -> None:
             while not self.closed:

@@ -246,29 +246,48 @@ def watch_own_job(job_id: str) -> None:
 
 
 def follow(snapshot: jobs.JobSnapshot) -> jobs.JobSnapshot:
-    """Watch a running job; when the watched job has just ended, rerun the whole page, so the
-    model panel and the live predictions switch to the new model at once.
+    """Watch the newest job; when a watched job has ended, rerun the whole page, so that the
+    model panel, the Train button and the live predictions switch to the new model at once and
+    the page's polls stop.
 
-    Every session that saw the run does so for a Train click; a learn-as-you-save update
-    reruns only the page of the session whose save started it. In a classroom those updates
-    come back to back, and a whole-page run of every open page after each was the largest
-    share of the server's work (benchmarks/RESULTS.md, load); the others' next stroke is
-    answered by the new model anyway (the prediction loads each new file version)."""
+    The registry keeps the newest job per model file and replaces only one that has ended, so a
+    watched job that is no longer the newest has ended too, though no poll saw it end: in a
+    classroom a classmate's save can start the next update between two polls, and such a page
+    went on polling every 0.3 s with its Train button off until its own next save.
+
+    Every page that saw a Train click's run reruns at its end; a learn-as-you-save update reruns
+    only the page of the session whose save started it. In a classroom those updates come back
+    to back, and a whole-page run of every open page after each was the largest share of the
+    server's work (benchmarks/RESULTS.md, load; so was a rerun of the others' pages once no run
+    went on: tried and measured there); the others' next stroke is answered by the new model
+    anyway (the prediction loads each new file version)."""
     session = state.current()
+    own, watched = session.own_job, session.watched_job
+
+    def over(job_id: str | None) -> bool:
+        return job_id is not None and (job_id != snapshot.id or not snapshot.active)
+
+    own_over, watched_over = over(own), over(watched)
+    if own_over:
+        session.own_job = None
     if snapshot.active:
         session.watched_job = snapshot.id
-    elif session.watched_job == snapshot.id:
+    elif watched_over:
         session.watched_job = None
-        own = session.own_job == snapshot.id
-        if own:
-            session.own_job = None
-        quick = is_learn_as_you_save(snapshot.recipe)
-        if own or not quick:
-            flash_again()
-            # A Train click's run ends with a toast; a save's quick update only shows its model.
-            if snapshot.state == jobs.DONE and not quick:
-                flash(t("train.finished"), icon="🎉")
-            st.rerun()
+    if not (own_over or watched_over):
+        return snapshot
+    # The newest job is the one that ended (not one that began after it): its own end.
+    train_click_ended = (
+        not snapshot.active
+        and snapshot.id in (own, watched)
+        and not is_learn_as_you_save(snapshot.recipe)
+    )
+    if own_over or train_click_ended:
+        flash_again()
+        # A Train click's run ends with a toast; a save's quick update only shows its model.
+        if train_click_ended and snapshot.state == jobs.DONE:
+            flash(t("train.finished"), icon="🎉")
+        st.rerun()
     return snapshot
 
 
