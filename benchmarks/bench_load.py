@@ -250,19 +250,29 @@ class StreamlitSession:
                 self._finish_run()
             self.run = RunSeen()
             self.page_hash = message.new_session.page_script_hash or self.page_hash
+            if not message.metadata.run.fragment_ids:
+                # A run of the whole page: the browser drops every fragment's timer here
+                # (cleanupAutoReruns in Streamlit's frontend); the run sets up those it still
+                # wants again.
+                self._stop_auto_reruns()
         elif kind == "delta":
             self._handle_delta(message, data)
         elif kind == "auto_rerun":
             self._start_auto_rerun(message.auto_rerun.fragment_id, message.auto_rerun.interval)
         elif kind == "stop_auto_rerun":
-            for task in self.auto_reruns.values():
-                task.cancel()
-            self.auto_reruns.clear()
-            self.auto_rerun_intervals.clear()
+            self._stop_auto_reruns(message.stop_auto_rerun.fragment_ids)
         elif kind == "script_finished":
             self.finished_runs += 1
             self._finish_run()
             self.run = RunSeen()
+
+    def _stop_auto_reruns(self, fragment_ids=None) -> None:
+        """Stop the timed reruns of these fragments (all of them if None)."""
+        for fragment_id in list(self.auto_reruns if fragment_ids is None else fragment_ids):
+            task = self.auto_reruns.pop(fragment_id, None)
+            if task is not None:
+                task.cancel()
+            self.auto_rerun_intervals.pop(fragment_id, None)
 
     def _finish_run(self) -> None:
         self.ids.update(self.run.ids)
@@ -309,7 +319,7 @@ class StreamlitSession:
 
     def _start_auto_rerun(self, fragment_id: str, interval: float) -> None:
         """As the browser does: ask for the fragment every `interval` seconds until told to stop
-        (or until a run of the whole page, which sets up its fragments again)."""
+        or until a run of the whole page begins (which sets up its fragments again)."""
         old = self.auto_reruns.pop(fragment_id, None)
         if old is not None:
             old.cancel()
