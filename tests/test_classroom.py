@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -87,31 +86,12 @@ async def scenario(url: str, model: Path) -> dict:
     return found
 
 
-def run_in_own_loop(coroutine):
-    """asyncio.run in a thread of its own (the browser tests' Playwright keeps an event loop
-    running in pytest's main thread)."""
-    result = {}
-
-    def target():
-        try:
-            result["value"] = asyncio.run(coroutine)
-        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
-            result["error"] = error
-
-    thread = threading.Thread(target=target, name="classroom")
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
-
-
 def test_a_page_whose_update_a_classmates_save_followed_gets_its_train_button_back(tmp_path):
     data = Path(shutil.copytree(DEFAULT_DATA, tmp_path / "data"))
     model = tmp_path / "models" / "shapes.keras"
     model.parent.mkdir()
     with driver.streamlit_server(data, model, tmp_path / "server.log") as url:
-        found = run_in_own_loop(scenario(url, model))
+        found = driver.run_in_own_loop(scenario(url, model), "classroom")
     assert found["student_saved"] and found["classmate_saved"], found
     assert not found["exceptions"], found["exceptions"]
     # The scenario's premise: right after the save, the page showed its update running.

@@ -14,7 +14,6 @@ import os
 import secrets
 import shutil
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -32,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 import bench_load  # noqa: E402
 
-from driver import free_port  # noqa: E402
+from driver import free_port, run_in_own_loop  # noqa: E402
 
 pytestmark = pytest.mark.slow
 TRAINING_TIMEOUT_S = 60
@@ -121,25 +120,6 @@ async def journey(url: str, cookies: list[str], data: Path, model: Path) -> dict
         await one.close()
         await two.close()
     return found
-
-
-def run_in_own_loop(coroutine):
-    """asyncio.run in a thread of its own: in the same pytest process the browser tests'
-    Playwright (sync API, session-wide) keeps an event loop running in the main thread."""
-    result = {}
-
-    def target():
-        try:
-            result["value"] = asyncio.run(coroutine)
-        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
-            result["error"] = error
-
-    thread = threading.Thread(target=target, name="two-servers-journey")
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
 
 
 def test_two_servers_share_saves_training_and_the_model(tmp_path):

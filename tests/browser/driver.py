@@ -12,6 +12,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -40,6 +41,28 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def run_in_own_loop(coroutine, name: str = "protocol-users"):
+    """asyncio.run in a thread of its own, for the tests whose users speak Streamlit's protocol
+    (benchmarks/bench_load.py's client): in the same pytest process the browser tests'
+    Playwright (sync API, session-wide) keeps an event loop running in the main thread."""
+    import asyncio
+
+    result = {}
+
+    def target():
+        try:
+            result["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            result["error"] = error
+
+    thread = threading.Thread(target=target, name=name)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
 
 
 @contextlib.contextmanager
