@@ -34,14 +34,14 @@ TRAIN = "Train model"
 
 
 async def written_after(model: Path, before: float | None, timeout: float = TRAINING_TIMEOUT_S):
-    """Wait until a training run has written `model` again (its mtime is not `before`)."""
+    """Wait until a training run has written `model` again (its mtime is not `before`) and
+    has ended (the model's lock is free)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if model.exists() and model.stat().st_mtime_ns != before:
-            await asyncio.sleep(0.5)  # the job is marked done just after its file is in place
+        if model.exists() and model.stat().st_mtime_ns != before and not driver.lock_is_held(model):
             return model.stat().st_mtime_ns
         await asyncio.sleep(0.1)
-    raise TimeoutError(f"no training run wrote {model} within {timeout:.0f} s")
+    raise TimeoutError(f"no training run wrote {model} and ended within {timeout:.0f} s")
 
 
 async def scenario(url: str, model: Path) -> dict:

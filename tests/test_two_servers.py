@@ -9,8 +9,6 @@ on its server by nginx's cookie: the test finds one cookie per server first.
 from __future__ import annotations
 
 import asyncio
-import fcntl
-import os
 import secrets
 import shutil
 import sys
@@ -22,7 +20,6 @@ from pathlib import Path
 import pytest
 
 from deploy.serve import NGINX, serve
-from shapecnn import jobs
 from shapecnn.config import DEFAULT_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +28,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 import bench_load  # noqa: E402
 
-from driver import free_port, run_in_own_loop  # noqa: E402
+from driver import free_port, lock_is_held, run_in_own_loop  # noqa: E402
 
 pytestmark = pytest.mark.slow
 TRAINING_TIMEOUT_S = 60
@@ -57,19 +54,6 @@ def cookie_per_server(url: str, servers: list[str]) -> dict[str, str]:
     for server, cookie in found.items():
         assert {upstream_of(url, cookie) for _ in range(5)} == {server[len("http://") :]}
     return found
-
-
-def lock_is_held(model: Path) -> bool:
-    fd = os.open(jobs.lock_path(model), os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
 
 
 def answered_by(seen: bench_load.RunSeen) -> str:

@@ -43,6 +43,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def lock_is_held(model: Path) -> bool:
+    """Whether a training run holds the model's lock (shapecnn.jobs.ModelLock) now."""
+    import fcntl
+
+    from shapecnn import jobs
+
+    fd = os.open(jobs.lock_path(model), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 def run_in_own_loop(coroutine, name: str = "protocol-users"):
     """asyncio.run in a thread of its own, for the tests whose users speak Streamlit's protocol
     (benchmarks/bench_load.py's client): in the same pytest process the browser tests'
