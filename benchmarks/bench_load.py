@@ -834,11 +834,12 @@ def run(quick: bool = False, users: tuple[int, ...] | None = None, servers: int 
     import bench_page
 
     d = bench_page.driver()
-    runs = [(n, servers) for n in users] if users else None
-    if runs is None:
+    if users:
+        runs = [(n, servers) for n in users]
+    else:
         runs = [(n, 1) for n in (QUICK_USERS if quick else USERS)]
         runs.append((QUICK_USERS[-1] if quick else TARGET_USERS, SPREAD_SERVERS))
-    users = tuple(n for n, _k in runs)
+        users = tuple(n for n, _k in runs)
     seconds = QUICK_SECONDS if quick else SECONDS
     ramp = QUICK_RAMP_SECONDS if quick else RAMP_SECONDS
     report = Report(NAME, TITLE, quick=quick)
