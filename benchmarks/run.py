@@ -46,6 +46,7 @@ BENCHMARKS = {
     "scale": "bench_scale",
     "page": "bench_page",
     "load": "bench_load",
+    "listing": "bench_listing",
 }
 RESULTS = BENCH_DIR / "RESULTS.md"
 QUICK_RESULTS = common.OUT_DIR / "RESULTS-quick.md"

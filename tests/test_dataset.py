@@ -293,3 +293,40 @@ def test_find_problems_decodes_each_file_version_once(dataset_root, monkeypatch)
     problems = dataset.find_problems(dataset_root)
     assert sorted(Path(p).name for p in decoded[first:]) == sorted([victim.name, new.name])
     assert [path for path, _ in problems] == [victim]
+
+
+def _class_folder_with(tmp_path, count: int) -> Path:
+    folder = tmp_path / "data" / "train" / "circle"
+    folder.mkdir(parents=True)
+    for index in range(count):
+        (folder / f"{index:03d}.png").write_bytes(b"png")
+    return folder
+
+
+def test_counts_follow_every_change_of_a_folder_counted_before(tmp_path):
+    # An unchanged folder's count is kept (a page run counts every class); the folder must have
+    # settled past the file system clock's tick for that, so wait as a user between saves would.
+    folder = _class_folder_with(tmp_path, 3)
+    time.sleep(dataset.RACY_NS / 1e9 + 0.1)
+    root = tmp_path / "data"
+    assert dataset.count_images(root)["circle"]["train"] == 3
+    assert dataset.count_images(root)["circle"]["train"] == 3  # kept: the folder did not change
+    (folder / "new.png").write_bytes(b"png")
+    assert dataset.count_images(root)["circle"]["train"] == 4
+    (folder / "000.png").rename(tmp_path / "away.png")
+    (folder / "001.png").unlink()
+    assert dataset.count_images(root)["circle"]["train"] == 2
+    (folder / "002.png").rename(folder / "002.txt")
+    assert dataset.count_images(root)["circle"]["train"] == 1
+
+
+def test_a_drawing_linked_into_a_folder_counts_only_while_its_target_exists(tmp_path):
+    folder = _class_folder_with(tmp_path, 1)
+    target = tmp_path / "elsewhere.png"
+    target.write_bytes(b"png")
+    (folder / "linked.png").symlink_to(target)
+    time.sleep(dataset.RACY_NS / 1e9 + 0.1)
+    root = tmp_path / "data"
+    assert dataset.count_images(root)["circle"]["train"] == 2
+    target.unlink()  # the folder itself does not change
+    assert dataset.count_images(root)["circle"]["train"] == 1
