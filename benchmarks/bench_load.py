@@ -38,6 +38,7 @@ import base64
 import contextlib
 import io
 import json
+import os
 import random
 import re
 import shutil
@@ -501,6 +502,13 @@ def proc_stat(pid: int) -> tuple[float, int]:
         return 0.0, 0
 
 
+def machine_busy() -> float:
+    """CPU seconds every core of this machine has spent busy since boot (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -515,11 +523,12 @@ class Monitor(threading.Thread):
     def __init__(self, pids: list[int]):
         super().__init__(daemon=True)
         self.pids = pids  # the page servers (one, or each behind nginx)
-        self.samples: list[tuple[float, float, int, float, int]] = []
+        self.samples: list[tuple[float, float, int, float, int, float, float]] = []
         self.stop = threading.Event()
 
-    def sample(self) -> tuple[float, float, int, float, int]:
-        """(time, servers' CPU seconds, servers' RSS, training children's CPU, their RSS)"""
+    def sample(self) -> tuple[float, float, int, float, int, float, float]:
+        """(time, servers' CPU seconds, servers' RSS, training children's CPU, their RSS, this
+        process's CPU seconds, the whole machine's busy CPU seconds)"""
         cpu, rss, child_cpu, child_rss = 0.0, 0, 0.0, 0
         for pid in self.pids:
             c, r = proc_stat(pid)
@@ -527,7 +536,15 @@ class Monitor(threading.Thread):
             for child in children(pid):
                 c, r = proc_stat(child)
                 child_cpu, child_rss = child_cpu + c, child_rss + r
-        return (time.perf_counter(), cpu, rss, child_cpu, child_rss)
+        return (
+            time.perf_counter(),
+            cpu,
+            rss,
+            child_cpu,
+            child_rss,
+            time.process_time(),
+            machine_busy(),
+        )
 
     def run(self) -> None:
         while not self.stop.wait(0.25):
@@ -700,12 +717,13 @@ def run_users(
     d,
     script: Path | None = None,
     servers: int = 1,
+    browsers: int = BROWSER_USERS,
 ) -> dict:
     """One fresh server (of `script`, by default app.py), `n` users for `seconds` after they
     joined; what was measured. With `servers` > 1: that many page servers of app.py behind
     nginx (deploy/serve.py, deploy/nginx.conf), on this machine, sharing `data` and `model`."""
     before_files = files_on_disk(data)
-    browsers = min(BROWSER_USERS, n - 1) if n > 1 else 0
+    browsers = min(browsers, n - 1) if n > 1 else 0
     protocols = n - browsers
     outcome = Outcome()
     script = script or d.PROJECT / "app.py"
@@ -780,6 +798,16 @@ def run_users(
             for sent, s, who in measured
             if who == "protocol" and training_at(windows, sent, sent + s)
         ],
+        "quiet_strokes": [
+            s
+            for sent, s, who in measured
+            if who == "protocol" and not training_at(windows, sent, sent + s)
+        ],
+        # This process's own share of a core (the protocol users' client work competes with
+        # the server for the same two cores) and the whole machine's: the rest is Chromium's
+        # tabs, nginx and whatever else runs.
+        "generator_cpu": (last[5] - first[5]) / wall,
+        "machine_cpu": (last[6] - first[6]) / wall,
         "errors": outcome.errors,
         "saves_asked": outcome.saves_asked,
         "saves_acknowledged": len(acknowledged),
@@ -828,9 +856,15 @@ def prepare(folder: Path, quick: bool, d) -> tuple[Path, Path, list]:
     return starter, model, payload_pool(recorded, 60)
 
 
-def run(quick: bool = False, users: tuple[int, ...] | None = None, servers: int = 1) -> Report:
+def run(
+    quick: bool = False,
+    users: tuple[int, ...] | None = None,
+    servers: int = 1,
+    browsers: int = BROWSER_USERS,
+) -> Report:
     """Each N of `users` (by default USERS, and the target N again over SPREAD_SERVERS page
-    servers behind nginx) on `servers` page servers."""
+    servers behind nginx) on `servers` page servers, `browsers` of every N above 1 in
+    Chromium."""
     import bench_page
 
     d = bench_page.driver()
@@ -853,7 +887,9 @@ def run(quick: bool = False, users: tuple[int, ...] | None = None, servers: int 
             shutil.copy(model, model_n)
             where = f"{n} users" + (f" over {k} servers" if k > 1 else "")
             print(f"   {where} ...", flush=True)
-            result = run_users(n, data, model_n, folder, seconds, ramp, pool, d, servers=k)
+            result = run_users(
+                n, data, model_n, folder, seconds, ramp, pool, d, servers=k, browsers=browsers
+            )
             results.append(result)
             print(
                 f"   {where}: median {ms(statistics.median(result['strokes']))}, "
@@ -888,7 +924,9 @@ def export_revision(revision: str, folder: Path) -> Path:
     return target / "app.py"
 
 
-def compare(revision: str, n: int, rounds: int, quick: bool) -> list[str]:
+def compare(
+    revision: str, n: int, rounds: int, quick: bool, browsers: int = BROWSER_USERS
+) -> list[str]:
     """`n` users on the page at `revision` and on today's, in turn, `rounds` times each."""
     import bench_page
 
@@ -905,7 +943,9 @@ def compare(revision: str, n: int, rounds: int, quick: bool) -> list[str]:
                 data = Path(shutil.copytree(starter, folder / f"data-{name}-{number}"))
                 model_n = folder / f"model-{name}-{number}.keras"
                 shutil.copy(model, model_n)
-                r = run_users(n, data, model_n, folder, seconds, ramp, pool, d, script)
+                r = run_users(
+                    n, data, model_n, folder, seconds, ramp, pool, d, script, browsers=browsers
+                )
                 rows.append(
                     [
                         name,
@@ -918,7 +958,8 @@ def compare(revision: str, n: int, rounds: int, quick: bool) -> list[str]:
                         str(len(r["errors"])),
                         str(r["saves_lost"]),
                         f"{r['rss_per_session'] / 2**20:.1f} MB",
-                        f"{r['server_cpu']:.0%}",
+                        f"{r['server_cpu']:.0%} + {r['child_cpu']:.0%} + "
+                        f"{r['generator_cpu']:.0%}; machine {r['machine_cpu']:.0%}",
                         f"{r['bytes_per_stroke'] / 1024:.1f} kB",
                         f"{r['messages_per_stroke']:.1f}",
                     ]
@@ -935,7 +976,7 @@ def compare(revision: str, n: int, rounds: int, quick: bool) -> list[str]:
             "errors",
             "saves lost",
             "RSS per more session",
-            "server CPU",
+            "CPU server + training + load generator",
             "received per stroke",
             "messages per stroke",
         ],
@@ -962,6 +1003,8 @@ def figures(results: list[dict], users, seconds: float) -> tuple[list, list]:
                 ms(pct(strokes, 95)),
                 ms(median(r["training_strokes"]))
                 + f" / {ms(pct(r['training_strokes'], 95))} ({len(r['training_strokes'])})",
+                ms(median(r.get("quiet_strokes", [])))
+                + f" / {ms(pct(r.get('quiet_strokes', []), 95))}",
                 ms(median(r["browser_strokes"])),
                 str(len(r["errors"])),
                 str(r.get("cut_runs", "-")),
@@ -971,7 +1014,9 @@ def figures(results: list[dict], users, seconds: float) -> tuple[list, list]:
                 f"{r['rss_base'] / 2**20:.0f} / {r['rss_one'] / 2**20:.0f} / "
                 f"{r['rss_peak'] / 2**20:.0f} MB"
                 + (f", {r['rss_per_session'] / 2**20:.1f} MB" if r["n"] > 1 else ""),
-                f"{r['server_cpu']:.0%} + {r['child_cpu']:.0%}",
+                f"{r['server_cpu']:.0%} + {r['child_cpu']:.0%}"
+                + (f" + {r['generator_cpu']:.0%}" if "generator_cpu" in r else "")
+                + (f"; machine {r['machine_cpu']:.0%}" if "machine_cpu" in r else ""),
                 f"{r['bytes_per_stroke'] / 1024:.1f} kB",
             ]
         )
@@ -1028,7 +1073,10 @@ def figures(results: list[dict], users, seconds: float) -> tuple[list, list]:
         "Memory: server RSS before any session, after the first user's page (the model and "
         "runtime loaded), "
         "the peak with N sessions, and (peak - one) / (N - 1) per more session. "
-        "CPU: server + training process, share of one core (2 cores in all). Over several "
+        "CPU: server + training process + this benchmark's own process (the protocol users' "
+        "client work, on the same cores), share of one core (2 cores in all); 'machine': every "
+        "process's, from /proc/stat (the rest is Chromium's tabs, nginx and anything else). "
+        "Over several "
         "servers (deploy/serve.py: nginx and the page servers on this machine, each with "
         "its own training process): memory and CPU are the servers' sums, and the second "
         "server's first session loads its own model and runtime.",
@@ -1040,13 +1088,14 @@ def figures(results: list[dict], users, seconds: float) -> tuple[list, list]:
                 "median",
                 "p95",
                 "while training: median / p95 (strokes)",
+                "no training: median / p95",
                 "Chromium median",
                 "errors",
                 "runs without script_finished",
                 "saves ack/asked, new files, lost",
                 "training",
                 "server RSS: none / 1 / N sessions, per more session",
-                "CPU server + training",
+                "CPU server + training + load generator",
                 "received per stroke",
             ],
             rows,
@@ -1078,6 +1127,12 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
+        "--browsers",
+        type=int,
+        default=BROWSER_USERS,
+        help=f"with --users: of every N above 1, this many in Chromium (default {BROWSER_USERS})",
+    )
+    parser.add_argument(
         "--servers",
         type=int,
         default=1,
@@ -1086,12 +1141,16 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.servers < 1:
         parser.error(f"--servers must be 1 or more, not {args.servers}")
+    if args.browsers < 0:
+        parser.error(f"--browsers must be 0 or more, not {args.browsers}")
     if args.compare:
         n = args.users[0] if args.users else TARGET_USERS
-        print("\n".join(compare(args.compare, n, args.rounds, args.quick)))
+        print("\n".join(compare(args.compare, n, args.rounds, args.quick, args.browsers)))
         return 0
     if args.users:
-        report = run(quick=args.quick, users=tuple(args.users), servers=args.servers)
+        report = run(
+            quick=args.quick, users=tuple(args.users), servers=args.servers, browsers=args.browsers
+        )
         for figure in report.figures:
             print(figure.name, figure.measured, figure.reference, figure.result)
         print("\n".join(report.details))
