@@ -62,6 +62,18 @@ STARTER = ("circle", "rectangle", "triangle")
 HDS_AS_STARTER = {"ellipse": "circle", "rectangle": "rectangle", "triangle": "triangle"}
 
 
+def hds_folder(description: str, argv=None) -> Path | None:
+    """The --hds folder of a benchmark that only takes that; None (said once) when it is not
+    there, so the benchmark skips."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--hds", type=Path, default=Path("../shared/hds"))
+    hds = parser.parse_args(argv).hds
+    if not hds.is_dir():
+        print(f"skipped: no Hand-drawn Shapes folder at {hds} (give --hds)")
+        return None
+    return hds
+
+
 def git_commit() -> str:
     result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     return result.stdout.strip() or "unknown"

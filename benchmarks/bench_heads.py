@@ -19,7 +19,6 @@ the fold bases bench_base.py made in benchmarks/out/bases/, about 5 minutes)
 
 from __future__ import annotations
 
-import argparse
 import sys
 import zlib
 from datetime import date
@@ -164,13 +163,10 @@ def table(rows: list[dict]) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hds", type=Path, default=Path("../shared/hds"))
-    args = parser.parse_args(argv)
-    if not args.hds.is_dir():
-        print(f"skipped: no Hand-drawn Shapes folder at {args.hds} (give --hds)")
+    hds = bench_base.hds_folder(__doc__.splitlines()[0], argv)
+    if hds is None:
         return 0
-    OUTPUT.write_text(table(person_rows(args.hds)))
+    OUTPUT.write_text(table(person_rows(hds)))
     print(OUTPUT.read_text())
     return 0
 
